@@ -1,0 +1,232 @@
+#include "Gateway.h"
+
+#include "DatabaseCheck.h"
+#include "DatabaseConnection.h"
+#include "DiskSpaceCheck.h"
+#include "GatewayMetrics.h"
+#include "HealthChecker.h"
+#include "HttpFrontend.h"
+#include "LogCategories.h"
+#include "MemoryCheck.h"
+#include "MetricsRegistry.h"
+#include "Migrator.h"
+#include "OpsEndpoints.h"
+#include "ProcessMetrics.h"
+#include "Router.h"
+#include "Schema.h"
+#include "Version.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QHostInfo>
+#include <QUuid>
+
+namespace sluice {
+
+Gateway::Gateway(GatewayConfig config, QObject *parent)
+    : QObject(parent), m_config(std::move(config))
+{
+    m_state.uptime.start();
+    m_state.startTimeSecs = QDateTime::currentSecsSinceEpoch();
+    m_instanceId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    m_registry = std::make_unique<MetricsRegistry>();
+    std::vector<double> buckets(m_config.histogramBuckets.begin(), m_config.histogramBuckets.end());
+    if (buckets.empty())
+        buckets = MetricsRegistry::defaultDurationBuckets();
+    m_requestMetrics = std::make_unique<GatewayMetrics>(*m_registry, buckets);
+    m_health = std::make_unique<HealthChecker>(
+        HealthChecker::Options{int(m_config.healthTtl * 1000), int(m_config.healthTimeout * 1000)});
+    m_router = std::make_unique<Router>();
+    connect(&m_drainTimer, &QTimer::timeout, this, &Gateway::drainTick);
+}
+
+Gateway::~Gateway()
+{
+    if (m_frontend)
+        m_frontend->stop();  // workers first: they reference the router, metrics and health
+}
+
+QString Gateway::listenAddress() const
+{
+    return m_frontend ? m_frontend->addressString() : QString();
+}
+
+bool Gateway::start(QString *error)
+{
+    if (!QDir().mkpath(m_config.dataDir)) {
+        *error = QStringLiteral("cannot create the data directory %1").arg(m_config.dataDir);
+        return false;
+    }
+    if (!migrate(error))
+        return false;
+    recordInstance();
+    registerGatewayMetrics();
+    setupHealth();
+    OpsEndpoints::registerRoutes(*m_router, m_state, *m_health, *m_registry);
+
+    ServerOptions options;
+    options.host = m_config.listen.address();
+    options.port = m_config.listen.port;
+    options.workers = m_config.workers;
+    options.maxBodyBytes = m_config.maxBodySize;
+    options.headerTimeoutMs = int(m_config.headerTimeout * 1000);
+    options.idleTimeoutMs = int(m_config.idleTimeout * 1000);
+    m_frontend = std::make_unique<HttpFrontend>(options, m_router.get(), m_requestMetrics.get());
+    QString listenError;
+    if (!m_frontend->start(&listenError)) {
+        *error = QStringLiteral("cannot listen on %1: %2")
+                     .arg(m_config.listen.toString(), listenError);
+        m_frontend.reset();
+        return false;
+    }
+    qCInfo(lcServer).noquote() << "listening on" << m_frontend->addressString() << "with"
+                               << m_config.workers << "workers";
+
+    // Startup completes with the first health round, so /health/startup never reports a
+    // gateway whose dependencies were never looked at.
+    connect(m_health.get(), &HealthChecker::reportReady, this, [this] {
+        if (!m_state.started.exchange(true)) {
+            qCInfo(lcGateway) << "startup complete in" << m_state.uptime.elapsed() << "ms";
+            emit startupComplete();
+        }
+    });
+    m_health->refresh();
+    return true;
+}
+
+bool Gateway::migrate(QString *error)
+{
+    // Migrations run on this thread with connections of their own, closed afterwards: every
+    // other thread that needs a database opens its own (QSqlDatabase is per thread).
+    struct Target
+    {
+        DatabaseUrl url;
+        QString component;
+        QList<Migration> migrations;
+    };
+    const QList<Target> targets = {
+        {m_config.db, QStringLiteral("identity"), Schema::identityMigrations()},
+        {m_config.effectiveLedgerDb(), QStringLiteral("ledger"), Schema::ledgerMigrations()},
+    };
+    for (const Target &t : targets) {
+        DatabaseConnection conn(t.url, t.component);
+        conn.setQueryObserver(m_requestMetrics->queryObserver());
+        QString why;
+        int applied = 0;
+        if (!conn.open(&why) || !Migrator::migrate(conn, t.component, t.migrations, &why, &applied)) {
+            *error = QStringLiteral("%1 database: %2").arg(t.component, why);
+            return false;
+        }
+        qCInfo(lcStorage).noquote()
+            << t.component << "schema at version" << Migrator::currentVersion(conn, t.component)
+            << "on" << t.url.redacted() << (applied ? QStringLiteral("(%1 applied)").arg(applied) : QString());
+    }
+    return true;
+}
+
+void Gateway::recordInstance()
+{
+    // Which gateways run on this database: the dashboard and operators read it.
+    DatabaseConnection conn(m_config.db, QStringLiteral("identity"));
+    conn.setQueryObserver(m_requestMetrics->queryObserver());
+    QString why;
+    const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+    if (!conn.open(&why) ||
+        !conn.exec(QStringLiteral("INSERT INTO gateway_instances (instance_id, hostname, version, "
+                                  "started_at, last_seen_at) VALUES (?, ?, ?, ?, ?)"),
+                   {m_instanceId, QHostInfo::localHostName(), QString::fromLatin1(kVersion), now, now},
+                   &why)) {
+        qCWarning(lcStorage).noquote() << "cannot record this instance:" << why;
+    }
+}
+
+void Gateway::setupHealth()
+{
+    const int slowMs = int(m_config.dbSlowThreshold * 1000);
+    const bool split = m_config.ledgerDb && !(*m_config.ledgerDb == m_config.db);
+    if (split) {
+        m_health->addCheck(std::make_unique<DatabaseCheck>(QStringLiteral("identity_db"), m_config.db,
+                                                           slowMs, m_requestMetrics->queryObserver()));
+        m_health->addCheck(std::make_unique<DatabaseCheck>(
+            QStringLiteral("ledger_db"), *m_config.ledgerDb, slowMs, m_requestMetrics->queryObserver()));
+    } else {
+        m_health->addCheck(std::make_unique<DatabaseCheck>(QStringLiteral("database"), m_config.db,
+                                                           slowMs, m_requestMetrics->queryObserver()));
+    }
+    m_health->addCheck(std::make_unique<DiskSpaceCheck>(m_config.dataDir));
+    m_health->addCheck(std::make_unique<MemoryCheck>(m_config.memoryLimit));
+}
+
+void Gateway::registerGatewayMetrics()
+{
+    ProcessMetrics::registerOn(*m_registry);
+    m_registry->addCallbackGauge("gateway_build_info", "Sluice version; the value is always 1.",
+                                 {"version"}, [] {
+                                     return QList<MetricsRegistry::Sample>{{{QByteArray(kVersion)}, 1.0}};
+                                 });
+    m_registry->addCallbackGauge("gateway_uptime_seconds", "Seconds since the gateway started.", {},
+                                 [this] {
+                                     return QList<MetricsRegistry::Sample>{
+                                         {{}, double(m_state.uptime.elapsed()) / 1000.0}};
+                                 });
+    m_registry->addCallbackGauge(
+        "gateway_health_status",
+        "Component health from the last check: 1 healthy, 0.5 degraded, 0 unhealthy.",
+        {"component"}, [this] {
+            QList<MetricsRegistry::Sample> samples;
+            if (const auto report = m_health->latest()) {
+                for (const ComponentHealth &c : report->components)
+                    samples.append({{c.name.toUtf8()}, healthStatusValue(c.result.status)});
+            }
+            return samples;
+        });
+}
+
+void Gateway::shutdown()
+{
+    if (m_shuttingDown)
+        return;
+    m_shuttingDown = true;
+    m_state.draining = true;  // /health/ready answers 503 from now on
+    if (!m_frontend) {
+        finishShutdown();
+        return;
+    }
+    qCInfo(lcGateway) << "draining:" << m_frontend->inFlightRequests() << "requests in flight,"
+                      << m_frontend->openConnections() << "connections; waiting up to"
+                      << m_config.drainTimeout << "s";
+    m_frontend->beginDrain();
+    m_drainClock.start();
+    m_drainTimer.start(20);
+    drainTick();
+}
+
+void Gateway::drainTick()
+{
+    if (m_stopped)
+        return;
+    const qint64 inFlight = m_frontend->inFlightRequests();
+    const int open = m_frontend->openConnections();
+    if (inFlight == 0 && open == 0) {
+        finishShutdown();
+    } else if (m_drainClock.elapsed() >= qint64(m_config.drainTimeout * 1000)) {
+        qCWarning(lcGateway) << "drain timeout reached with" << inFlight << "requests in flight and"
+                             << open << "connections open; closing them";
+        finishShutdown();
+    }
+}
+
+void Gateway::finishShutdown()
+{
+    if (m_stopped)
+        return;
+    m_stopped = true;
+    m_drainTimer.stop();
+    if (m_frontend)
+        m_frontend->stop();
+    // Later issues flush the ledger and the last_used batch here.
+    qCInfo(lcGateway) << "stopped after" << m_state.uptime.elapsed() / 1000.0 << "s of uptime";
+    emit stopped();
+}
+
+}  // namespace sluice

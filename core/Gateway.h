@@ -1,0 +1,67 @@
+#pragma once
+
+#include "GatewayConfig.h"
+#include "GatewayState.h"
+
+#include <QObject>
+#include <QTimer>
+#include <memory>
+
+namespace sluice {
+
+class GatewayMetrics;
+class HealthChecker;
+class HttpFrontend;
+class MetricsRegistry;
+class Router;
+
+// The facade the app (headless or dashboard) and the integration tests drive: it owns and
+// starts/stops every core part. Lives on the main thread.
+class Gateway : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Gateway(GatewayConfig config, QObject *parent = nullptr);
+    ~Gateway() override;
+
+    // Migrates the databases, starts health checks and the listeners. Returns false with
+    // *error set when something the gateway cannot run without fails (bad database, port in
+    // use). The startup probe turns 200 when the first health round is done (startupComplete).
+    bool start(QString *error);
+    // Graceful stop: not ready at once, stop accepting, let in-flight requests finish within
+    // the drain timeout, flush, then emit stopped(). Calling it again does nothing.
+    void shutdown();
+
+    const GatewayConfig &config() const { return m_config; }
+    QString listenAddress() const;
+    MetricsRegistry &metrics() { return *m_registry; }
+    HealthChecker &health() { return *m_health; }
+    const GatewayState &state() const { return m_state; }
+
+signals:
+    void startupComplete();
+    void stopped();
+
+private:
+    bool migrate(QString *error);
+    void recordInstance();
+    void setupHealth();
+    void registerGatewayMetrics();
+    void drainTick();
+    void finishShutdown();
+
+    GatewayConfig m_config;
+    GatewayState m_state;
+    QString m_instanceId;
+    std::unique_ptr<MetricsRegistry> m_registry;
+    std::unique_ptr<GatewayMetrics> m_requestMetrics;
+    std::unique_ptr<HealthChecker> m_health;
+    std::unique_ptr<Router> m_router;
+    std::unique_ptr<HttpFrontend> m_frontend;
+    QTimer m_drainTimer;
+    QElapsedTimer m_drainClock;
+    bool m_shuttingDown = false;
+    bool m_stopped = false;
+};
+
+}  // namespace sluice

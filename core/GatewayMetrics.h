@@ -1,0 +1,38 @@
+#pragma once
+
+#include "DatabaseConnection.h"
+#include "RequestObserver.h"
+
+namespace sluice {
+
+class CounterFamily;
+class GaugeFamily;
+class HistogramFamily;
+class MetricsRegistry;
+
+// The request-level metrics and the access log: the front end reports every request here.
+// Runs on the worker threads; the registry shards per thread, so nothing here takes a lock
+// shared by all workers (the access log line is one locked write, as any logger's).
+class GatewayMetrics : public RequestObserver
+{
+public:
+    explicit GatewayMetrics(MetricsRegistry &registry, std::vector<double> durationBuckets);
+
+    void requestStarted(QByteArrayView route) override;
+    void requestFinished(const CompletedRequest &request) override;
+
+    // For DatabaseConnection::setQueryObserver: query counters and durations per database.
+    QueryObserver queryObserver();
+
+    // Bounded label values: unknown methods become "other".
+    static QByteArrayView methodLabel(QByteArrayView method);
+
+private:
+    CounterFamily &m_requests;
+    HistogramFamily &m_duration;
+    GaugeFamily &m_inProgress;
+    CounterFamily &m_dbQueries;
+    HistogramFamily &m_dbDuration;
+};
+
+}  // namespace sluice

@@ -1,0 +1,19 @@
+#pragma once
+
+namespace sluice {
+
+class HealthChecker;
+class MetricsRegistry;
+class Router;
+struct GatewayState;
+
+// The operational routes: /health, /health/live, /health/ready, /health/startup and /metrics.
+// They are exempt from authentication and rate limits (later issues) by being routed here.
+class OpsEndpoints
+{
+public:
+    static void registerRoutes(Router &router, const GatewayState &state, HealthChecker &health,
+                               const MetricsRegistry &metrics);
+};
+
+}  // namespace sluice

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <QHostAddress>
+
+namespace sluice {
+
+struct ServerOptions
+{
+    QHostAddress host = QHostAddress::LocalHost;
+    quint16 port = 8081;  // 0 picks a free port
+    int workers = 1;
+    qsizetype maxHeaderBytes = 64 * 1024;
+    qint64 maxBodyBytes = 10 * 1024 * 1024;
+    int headerTimeoutMs = 10'000;  // from the first byte of a request to the end of its headers
+    int idleTimeoutMs = 60'000;    // keep-alive idle, and the longest gap while reading a body
+    int maxPipelinedRequests = 16;  // per connection; reading pauses while this many are queued
+    qint64 maxOutputBytes = 8 * 1024 * 1024;  // unread output that marks a client as stuck
+    int lingerMs = 2'000;  // how long a closing connection drains unread input
+    int listenBacklog = 1024;
+};
+
+}  // namespace sluice
