@@ -42,7 +42,7 @@ HealthChecker::ReportPtr HealthChecker::latest() const
 
 bool HealthChecker::isFresh(const ReportPtr &report) const
 {
-    return report && monotonicMs() - report->monotonicMs <= m_options.cacheTtlMs;
+    return report && monotonicMs() - report->monotonicMs < m_options.cacheTtlMs;
 }
 
 void HealthChecker::report(QObject *context, Callback done)
@@ -86,9 +86,12 @@ void HealthChecker::startRound()
                                         QDateTime::currentDateTimeUtc()};
             continue;
         }
-        runner.start([this, round, i](HealthResult r) {
-            QMetaObject::invokeMethod(this, [this, round, i, r = std::move(r)]() mutable {
-                onProbeResult(round, i, std::move(r));
+        runner.start([self = QPointer<HealthChecker>(this), round, i](HealthResult r) {
+            if (!self)
+                return;  // a probe that outlived the checker (abandoned at shutdown)
+            QMetaObject::invokeMethod(self.data(), [self, round, i, r = std::move(r)]() mutable {
+                if (self)
+                    self->onProbeResult(round, i, std::move(r));
             });
         });
     }

@@ -1,46 +1,53 @@
 #include "HealthProbeRunner.h"
 
+#include "LogCategories.h"
+
 #include <QElapsedTimer>
+#include <QThread>
 
 namespace sluice {
 
 HealthProbeRunner::HealthProbeRunner(std::unique_ptr<HealthCheck> check)
-    : m_check(std::move(check))
+    : m_state(std::make_shared<State>()), m_thread(new QThread), m_threadContext(new QObject)
 {
-    m_thread.setObjectName(QStringLiteral("health-") + m_check->name());
-    m_threadContext = new QObject;
-    m_threadContext->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_threadContext, &QObject::deleteLater);
-    m_thread.start();
+    m_state->check = std::move(check);
+    m_thread->setObjectName(QStringLiteral("health-") + m_state->check->name());
+    m_threadContext->moveToThread(m_thread);
+    connect(m_thread, &QThread::finished, m_threadContext, &QObject::deleteLater);
+    m_thread->start();
 }
 
 HealthProbeRunner::~HealthProbeRunner()
 {
-    if (!m_busy) {
+    if (!busy()) {
+        std::shared_ptr<State> state = m_state;
         QMetaObject::invokeMethod(
-            m_threadContext, [this] { m_check->releaseThreadResources(); },
+            m_threadContext, [state] { state->check->releaseThreadResources(); },
             Qt::BlockingQueuedConnection);
     }
-    m_thread.quit();
-    // A probe that hangs for good (a dead NFS mount) must not hang shutdown as well.
-    if (!m_thread.wait(5000)) {
-        m_thread.terminate();
-        m_thread.wait();
+    m_thread->quit();
+    // A probe that hangs for good (a dead NFS mount, a black-holed database) must not hang
+    // shutdown too: give it a moment, then leave its thread behind for the process exit.
+    if (m_thread->wait(3000)) {
+        delete m_thread;
+    } else {
+        qCWarning(lcHealth).noquote() << "health check" << m_state->check->name()
+                                      << "still running at shutdown; abandoning its thread";
     }
 }
 
 void HealthProbeRunner::start(std::function<void(HealthResult)> done)
 {
-    m_busy = true;
-    QMetaObject::invokeMethod(m_threadContext, [this, done = std::move(done)] {
+    m_state->busy = true;
+    QMetaObject::invokeMethod(m_threadContext, [state = m_state, done = std::move(done)] {
         QElapsedTimer timer;
         timer.start();
-        HealthResult r = m_check->probe();
+        HealthResult r = state->check->probe();
         if (r.latencyMs <= 0)
             r.latencyMs = double(timer.nsecsElapsed()) / 1e6;
         if (!r.checkedAt.isValid())
             r.checkedAt = QDateTime::currentDateTimeUtc();
-        m_busy = false;
+        state->busy = false;
         done(std::move(r));
     });
 }

@@ -3,10 +3,11 @@
 #include "HealthCheck.h"
 
 #include <QObject>
-#include <QThread>
 #include <atomic>
 #include <functional>
 #include <memory>
+
+class QThread;
 
 namespace sluice {
 
@@ -19,16 +20,22 @@ public:
     explicit HealthProbeRunner(std::unique_ptr<HealthCheck> check);
     ~HealthProbeRunner() override;
 
-    const HealthCheck &check() const { return *m_check; }
-    bool busy() const { return m_busy.load(); }
+    const HealthCheck &check() const { return *m_state->check; }
+    bool busy() const { return m_state->busy.load(); }
     // Starts probe() on the runner's thread; `done` is called on that thread when it returns.
     void start(std::function<void(HealthResult)> done);
 
 private:
-    std::unique_ptr<HealthCheck> m_check;
-    QThread m_thread;
-    QObject *m_threadContext = nullptr;  // lives on m_thread; queued calls target it
-    std::atomic<bool> m_busy{false};
+    // Shared with the probe in flight, so a probe that outlives the runner (hung at shutdown)
+    // still finds its check alive.
+    struct State
+    {
+        std::unique_ptr<HealthCheck> check;
+        std::atomic<bool> busy{false};
+    };
+    std::shared_ptr<State> m_state;
+    QThread *m_thread;  // owned; leaked on purpose if a probe never returns
+    QObject *m_threadContext;  // lives on m_thread; queued calls target it
 };
 
 }  // namespace sluice
