@@ -1,10 +1,10 @@
 #include "UnixSignalWatcher.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
 #include <QSocketNotifier>
 #include <atomic>
 #include <csignal>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace {
 int g_fds[2] = {-1, -1};

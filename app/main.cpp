@@ -56,9 +56,9 @@ int main(int argc, char *argv[])
     qCInfo(lcGateway).noquote() << "sluice" << kVersion << "starting";
     if (!config.headless) {
         qCInfo(lcGateway).noquote()
-            << (displayAvailable()
-                    ? "display found, but the dashboard is not part of this build yet; running headless"
-                    : "no display available; running headless");
+            << (displayAvailable() ? "display found, but the dashboard is not part of this build "
+                                     "yet; running headless"
+                                   : "no display available; running headless");
     }
     config.logSummary();
     raiseFileDescriptorLimit();
@@ -70,10 +70,12 @@ int main(int argc, char *argv[])
         qCCritical(lcGateway).noquote() << "cannot start:" << error;
         return kExitStartFailed;
     }
-    QObject::connect(&signalWatcher, &UnixSignalWatcher::terminationRequested, &gateway, [&](int signo) {
-        qCInfo(lcGateway) << "signal" << signo << "received: draining (send it again to exit at once)";
-        gateway.shutdown();
-    });
+    QObject::connect(&signalWatcher, &UnixSignalWatcher::terminationRequested, &gateway,
+                     [&](int signo) {
+                         qCInfo(lcGateway) << "signal" << signo
+                                           << "received: draining (send it again to exit at once)";
+                         gateway.shutdown();
+                     });
     QObject::connect(&gateway, &Gateway::stopped, &app, [] { QCoreApplication::exit(0); });
     return app.exec();
 }

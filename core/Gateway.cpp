@@ -74,8 +74,8 @@ bool Gateway::start(QString *error)
     m_frontend = std::make_unique<HttpFrontend>(options, m_router.get(), m_requestMetrics.get());
     QString listenError;
     if (!m_frontend->start(&listenError)) {
-        *error = QStringLiteral("cannot listen on %1: %2")
-                     .arg(m_config.listen.toString(), listenError);
+        *error =
+            QStringLiteral("cannot listen on %1: %2").arg(m_config.listen.toString(), listenError);
         m_frontend.reset();
         return false;
     }
@@ -113,13 +113,15 @@ bool Gateway::migrate(QString *error)
         conn.setQueryObserver(m_requestMetrics->queryObserver());
         QString why;
         int applied = 0;
-        if (!conn.open(&why) || !Migrator::migrate(conn, t.component, t.migrations, &why, &applied)) {
+        if (!conn.open(&why) ||
+            !Migrator::migrate(conn, t.component, t.migrations, &why, &applied)) {
             *error = QStringLiteral("%1 database: %2").arg(t.component, why);
             return false;
         }
         qCInfo(lcStorage).noquote()
             << t.component << "schema at version" << Migrator::currentVersion(conn, t.component)
-            << "on" << t.url.redacted() << (applied ? QStringLiteral("(%1 applied)").arg(applied) : QString());
+            << "on" << t.url.redacted()
+            << (applied ? QStringLiteral("(%1 applied)").arg(applied) : QString());
     }
     return true;
 }
@@ -132,10 +134,11 @@ void Gateway::recordInstance()
     QString why;
     const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
     if (!conn.open(&why) ||
-        !conn.exec(QStringLiteral("INSERT INTO gateway_instances (instance_id, hostname, version, "
-                                  "started_at, last_seen_at) VALUES (?, ?, ?, ?, ?)"),
-                   {m_instanceId, QHostInfo::localHostName(), QString::fromLatin1(kVersion), now, now},
-                   &why)) {
+        !conn.exec(
+            QStringLiteral("INSERT INTO gateway_instances (instance_id, hostname, version, "
+                           "started_at, last_seen_at) VALUES (?, ?, ?, ?, ?)"),
+            {m_instanceId, QHostInfo::localHostName(), QString::fromLatin1(kVersion), now, now},
+            &why)) {
         qCWarning(lcStorage).noquote() << "cannot record this instance:" << why;
     }
 }
@@ -145,13 +148,14 @@ void Gateway::setupHealth()
     const int slowMs = int(m_config.dbSlowThreshold * 1000);
     const bool split = m_config.ledgerDb && !(*m_config.ledgerDb == m_config.db);
     if (split) {
-        m_health->addCheck(std::make_unique<DatabaseCheck>(QStringLiteral("identity_db"), m_config.db,
-                                                           slowMs, m_requestMetrics->queryObserver()));
         m_health->addCheck(std::make_unique<DatabaseCheck>(
-            QStringLiteral("ledger_db"), *m_config.ledgerDb, slowMs, m_requestMetrics->queryObserver()));
+            QStringLiteral("identity_db"), m_config.db, slowMs, m_requestMetrics->queryObserver()));
+        m_health->addCheck(std::make_unique<DatabaseCheck>(QStringLiteral("ledger_db"),
+                                                           *m_config.ledgerDb, slowMs,
+                                                           m_requestMetrics->queryObserver()));
     } else {
-        m_health->addCheck(std::make_unique<DatabaseCheck>(QStringLiteral("database"), m_config.db,
-                                                           slowMs, m_requestMetrics->queryObserver()));
+        m_health->addCheck(std::make_unique<DatabaseCheck>(
+            QStringLiteral("database"), m_config.db, slowMs, m_requestMetrics->queryObserver()));
     }
     m_health->addCheck(std::make_unique<DiskSpaceCheck>(m_config.dataDir));
     m_health->addCheck(std::make_unique<MemoryCheck>(m_config.memoryLimit));
@@ -160,15 +164,14 @@ void Gateway::setupHealth()
 void Gateway::registerGatewayMetrics()
 {
     ProcessMetrics::registerOn(*m_registry);
-    m_registry->addCallbackGauge("gateway_build_info", "Sluice version; the value is always 1.",
-                                 {"version"}, [] {
-                                     return QList<MetricsRegistry::Sample>{{{QByteArray(kVersion)}, 1.0}};
-                                 });
-    m_registry->addCallbackGauge("gateway_uptime_seconds", "Seconds since the gateway started.", {},
-                                 [this] {
-                                     return QList<MetricsRegistry::Sample>{
-                                         {{}, double(m_state.uptime.elapsed()) / 1000.0}};
-                                 });
+    m_registry->addCallbackGauge(
+        "gateway_build_info", "Sluice version; the value is always 1.", {"version"}, [] {
+            return QList<MetricsRegistry::Sample>{{{QByteArray(kVersion)}, 1.0}};
+        });
+    m_registry->addCallbackGauge(
+        "gateway_uptime_seconds", "Seconds since the gateway started.", {}, [this] {
+            return QList<MetricsRegistry::Sample>{{{}, double(m_state.uptime.elapsed()) / 1000.0}};
+        });
     m_registry->addCallbackGauge(
         "gateway_health_status",
         "Component health from the last check: 1 healthy, 0.5 degraded, 0 unhealthy.",

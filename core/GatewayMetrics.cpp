@@ -7,27 +7,28 @@
 namespace sluice {
 
 GatewayMetrics::GatewayMetrics(MetricsRegistry &registry, std::vector<double> durationBuckets)
-    : m_requests(registry.counter("gateway_requests_total",
-                                  "HTTP requests answered, by route template, method and status code.",
-                                  {"route", "method", "code"})),
+    : m_requests(
+          registry.counter("gateway_requests_total",
+                           "HTTP requests answered, by route template, method and status code.",
+                           {"route", "method", "code"})),
       m_duration(registry.histogram("gateway_request_duration_seconds",
                                     "Time from a request's arrival to the end of its answer.",
                                     {"route"}, durationBuckets)),
       m_inProgress(registry.gauge("gateway_requests_in_progress",
                                   "Requests received and not yet answered.", {"route"})),
-      m_dbQueries(registry.counter("gateway_db_queries_total",
-                                   "Database statements run, by database role, operation and outcome.",
-                                   {"db", "operation", "outcome"})),
+      m_dbQueries(
+          registry.counter("gateway_db_queries_total",
+                           "Database statements run, by database role, operation and outcome.",
+                           {"db", "operation", "outcome"})),
       m_dbDuration(registry.histogram("gateway_db_query_duration_seconds",
                                       "Database statement duration, by database role.", {"db"},
                                       durationBuckets))
-{
-}
+{}
 
 QByteArrayView GatewayMetrics::methodLabel(QByteArrayView method)
 {
-    static constexpr const char *known[] = {"GET",    "POST",  "PUT",   "DELETE", "HEAD",
-                                            "OPTIONS", "PATCH"};
+    static constexpr const char *known[] = {"GET",  "POST",    "PUT",  "DELETE",
+                                            "HEAD", "OPTIONS", "PATCH"};
     for (const char *m : known) {
         if (method == m)
             return m;
@@ -66,9 +67,9 @@ void GatewayMetrics::requestFinished(const CompletedRequest &r)
         {{"method", r.method.toByteArray()},
          {"route", r.route.toByteArray()},
          {"path", path.toByteArray()},
-         {"status", QByteArray(code, n)},
-         {"duration_ms", QByteArray::number(r.seconds * 1000.0, 'f', 3)},
-         {"bytes", QByteArray::number(r.bytesOut)},
+         {"status", QByteArray(code, n), true},
+         {"duration_ms", QByteArray::number(r.seconds * 1000.0, 'f', 3), true},
+         {"bytes", QByteArray::number(r.bytesOut), true},
          {"request_id", r.requestId.toByteArray()},
          {"client", r.peer.toByteArray()},
          {"user_id", r.userId.toByteArray()},
@@ -79,7 +80,8 @@ QueryObserver GatewayMetrics::queryObserver()
 {
     return [this](const QString &db, const QString &operation, bool ok, double seconds) {
         const QByteArray dbName = db.toUtf8();
-        m_dbQueries.inc({dbName, operation.toUtf8(), ok ? QByteArrayView("ok") : QByteArrayView("error")});
+        m_dbQueries.inc(
+            {dbName, operation.toUtf8(), ok ? QByteArrayView("ok") : QByteArrayView("error")});
         m_dbDuration.observe({dbName}, seconds);
     };
 }

@@ -24,8 +24,8 @@ void sendJson(HttpResponder &r, int code, QByteArray body)
 
 }  // namespace
 
-void OpsEndpoints::registerRoutes(Router &router, const GatewayState &state,
-                                  HealthChecker &health, const MetricsRegistry &metrics)
+void OpsEndpoints::registerRoutes(Router &router, const GatewayState &state, HealthChecker &health,
+                                  const MetricsRegistry &metrics)
 {
     router.add("GET", "/health/live", "/health/live",
                [](HttpResponder r) { sendJson(r, 200, statusBody("alive")); });

@@ -31,7 +31,8 @@ std::optional<DatabaseUrl> DatabaseUrl::parse(const QString &text, QString *erro
         if (!qurl.isValid() || qurl.host().isEmpty() || name.isEmpty() || name.contains(u'/'))
             return fail(QStringLiteral("postgres://user:pass@host:port/dbname"));
         if (qurl.port() == 0 || qurl.port() > 65535)
-            return fail(QStringLiteral("a port between 1 and 65535 in postgres://user:pass@host:port/dbname"));
+            return fail(QStringLiteral(
+                "a port between 1 and 65535 in postgres://user:pass@host:port/dbname"));
         DatabaseUrl url;
         url.driver = Driver::Postgres;
         url.host = qurl.host();
@@ -41,9 +42,9 @@ std::optional<DatabaseUrl> DatabaseUrl::parse(const QString &text, QString *erro
         url.databaseName = name;
         return url;
     }
-    return fail(QStringLiteral(
-        "a database URL: sqlite:///abs/path.db, sqlite://relative.db or "
-        "postgres://user:pass@host:port/dbname"));
+    return fail(
+        QStringLiteral("a database URL: sqlite:///abs/path.db, sqlite://relative.db or "
+                       "postgres://user:pass@host:port/dbname"));
 }
 
 QString DatabaseUrl::redacted() const

@@ -11,7 +11,11 @@ namespace sluice {
 //   postgres://user:pass@host:port/dbname   (postgresql:// accepted too; port defaults to 5432)
 struct DatabaseUrl
 {
-    enum class Driver { Sqlite, Postgres };
+    enum class Driver
+    {
+        Sqlite,
+        Postgres
+    };
 
     Driver driver = Driver::Sqlite;
     QString path;  // SQLite: absolute file path

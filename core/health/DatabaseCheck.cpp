@@ -10,8 +10,7 @@ DatabaseCheck::DatabaseCheck(QString name, DatabaseUrl url, int slowThresholdMs,
       m_url(std::move(url)),
       m_slowThresholdMs(slowThresholdMs),
       m_observer(std::move(observer))
-{
-}
+{}
 
 DatabaseCheck::~DatabaseCheck() = default;
 

@@ -1,8 +1,8 @@
 #pragma once
 
+#include "DatabaseConnection.h"
 #include "DatabaseUrl.h"
 #include "HealthCheck.h"
-#include "DatabaseConnection.h"
 
 #include <memory>
 
@@ -14,8 +14,7 @@ namespace sluice {
 class DatabaseCheck : public HealthCheck
 {
 public:
-    DatabaseCheck(QString name, DatabaseUrl url, int slowThresholdMs,
-                  QueryObserver observer = {});
+    DatabaseCheck(QString name, DatabaseUrl url, int slowThresholdMs, QueryObserver observer = {});
     ~DatabaseCheck() override;
     HealthResult probe() override;
     void releaseThreadResources() override;

@@ -9,8 +9,7 @@ DiskSpaceCheck::DiskSpaceCheck(QString path, double degradedBelow, double unheal
       m_path(std::move(path)),
       m_degradedBelow(degradedBelow),
       m_unhealthyBelow(unhealthyBelow)
-{
-}
+{}
 
 HealthResult DiskSpaceCheck::probe()
 {

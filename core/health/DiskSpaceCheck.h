@@ -9,7 +9,8 @@ namespace sluice {
 class DiskSpaceCheck : public HealthCheck
 {
 public:
-    explicit DiskSpaceCheck(QString path, double degradedBelow = 0.10, double unhealthyBelow = 0.05);
+    explicit DiskSpaceCheck(QString path, double degradedBelow = 0.10,
+                            double unhealthyBelow = 0.05);
     HealthResult probe() override;
 
 private:

@@ -5,12 +5,12 @@ namespace sluice {
 QString healthStatusName(HealthStatus status)
 {
     switch (status) {
-    case HealthStatus::Healthy:
-        return QStringLiteral("healthy");
-    case HealthStatus::Degraded:
-        return QStringLiteral("degraded");
-    case HealthStatus::Unhealthy:
-        break;
+        case HealthStatus::Healthy:
+            return QStringLiteral("healthy");
+        case HealthStatus::Degraded:
+            return QStringLiteral("degraded");
+        case HealthStatus::Unhealthy:
+            break;
     }
     return QStringLiteral("unhealthy");
 }
@@ -18,12 +18,12 @@ QString healthStatusName(HealthStatus status)
 double healthStatusValue(HealthStatus status)
 {
     switch (status) {
-    case HealthStatus::Healthy:
-        return 1.0;
-    case HealthStatus::Degraded:
-        return 0.5;
-    case HealthStatus::Unhealthy:
-        break;
+        case HealthStatus::Healthy:
+            return 1.0;
+        case HealthStatus::Degraded:
+            return 0.5;
+        case HealthStatus::Unhealthy:
+            break;
     }
     return 0.0;
 }

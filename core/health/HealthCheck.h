@@ -5,7 +5,12 @@
 
 namespace sluice {
 
-enum class HealthStatus { Healthy, Degraded, Unhealthy };
+enum class HealthStatus
+{
+    Healthy,
+    Degraded,
+    Unhealthy
+};
 
 QString healthStatusName(HealthStatus status);  // "healthy" | "degraded" | "unhealthy"
 double healthStatusValue(HealthStatus status);  // 1, 0.5, 0 (the gateway_health_status gauge)
@@ -26,8 +31,7 @@ class HealthCheck
 public:
     HealthCheck(QString name, QString type, bool critical)
         : m_name(std::move(name)), m_type(std::move(type)), m_critical(critical)
-    {
-    }
+    {}
     virtual ~HealthCheck() = default;
 
     const QString &name() const { return m_name; }

@@ -16,8 +16,7 @@ qint64 monotonicMs()
 }
 }  // namespace
 
-HealthChecker::HealthChecker(Options options, QObject *parent)
-    : QObject(parent), m_options(options)
+HealthChecker::HealthChecker(Options options, QObject *parent) : QObject(parent), m_options(options)
 {
     qRegisterMetaType<sluice::HealthChecker::ReportPtr>();
 }
@@ -80,10 +79,9 @@ void HealthChecker::startRound()
         HealthProbeRunner &runner = *m_runners[i];
         if (runner.busy()) {
             // The previous probe never returned: report it without piling up another one.
-            m_results[i] = HealthResult{HealthStatus::Unhealthy,
-                                        QStringLiteral("timed out (previous check still running)"),
-                                        double(m_options.checkTimeoutMs),
-                                        QDateTime::currentDateTimeUtc()};
+            m_results[i] = HealthResult{
+                HealthStatus::Unhealthy, QStringLiteral("timed out (previous check still running)"),
+                double(m_options.checkTimeoutMs), QDateTime::currentDateTimeUtc()};
             continue;
         }
         runner.start([self = QPointer<HealthChecker>(this), round, i](HealthResult r) {
@@ -130,9 +128,10 @@ void HealthChecker::finishRound(quint64 round)
                              double(m_options.checkTimeoutMs), report->checkedAt});
             const ComponentHealth *before = previous ? previous->component(check.name()) : nullptr;
             if (!before || before->result.status != r.status) {
-                const QString line = QStringLiteral("component %1 is %2%3")
-                                         .arg(check.name(), healthStatusName(r.status),
-                                              r.message.isEmpty() ? QString() : QStringLiteral(": ") + r.message);
+                const QString line =
+                    QStringLiteral("component %1 is %2%3")
+                        .arg(check.name(), healthStatusName(r.status),
+                             r.message.isEmpty() ? QString() : QStringLiteral(": ") + r.message);
                 if (r.status == HealthStatus::Healthy)
                     qCInfo(lcHealth).noquote() << line;
                 else

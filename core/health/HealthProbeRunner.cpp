@@ -19,15 +19,16 @@ HealthProbeRunner::HealthProbeRunner(std::unique_ptr<HealthCheck> check)
 
 HealthProbeRunner::~HealthProbeRunner()
 {
-    if (!busy()) {
-        std::shared_ptr<State> state = m_state;
-        QMetaObject::invokeMethod(
-            m_threadContext, [state] { state->check->releaseThreadResources(); },
-            Qt::BlockingQueuedConnection);
-    }
-    m_thread->quit();
+    // Release the check's per-thread resources on its own thread, after a probe that may still
+    // be running, and end the thread from there: queued behind the probe, never beside it.
+    std::shared_ptr<State> state = m_state;
+    QMetaObject::invokeMethod(m_threadContext, [state] {
+        state->check->releaseThreadResources();
+        QThread::currentThread()->quit();
+    });
     // A probe that hangs for good (a dead NFS mount, a black-holed database) must not hang
-    // shutdown too: give it a moment, then leave its thread behind for the process exit.
+    // shutdown too: give it a moment, then leave its thread behind for the process exit. The
+    // queued release still runs on that thread if the probe ever returns.
     if (m_thread->wait(3000)) {
         delete m_thread;
     } else {

@@ -34,7 +34,7 @@ private:
         std::atomic<bool> busy{false};
     };
     std::shared_ptr<State> m_state;
-    QThread *m_thread;  // owned; leaked on purpose if a probe never returns
+    QThread *m_thread;         // owned; leaked on purpose if a probe never returns
     QObject *m_threadContext;  // lives on m_thread; queued calls target it
 };
 

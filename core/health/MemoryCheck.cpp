@@ -8,8 +8,7 @@ MemoryCheck::MemoryCheck(qint64 limitBytes, RssReader readRss)
     : HealthCheck(QStringLiteral("memory"), QStringLiteral("memory"), false),
       m_limit(limitBytes),
       m_readRss(readRss ? std::move(readRss) : RssReader(&ProcessMetrics::residentMemoryBytes))
-{
-}
+{}
 
 HealthResult MemoryCheck::probe()
 {

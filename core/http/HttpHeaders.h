@@ -14,7 +14,10 @@ class HttpHeaders
 public:
     using Field = std::pair<QByteArray, QByteArray>;
 
-    void add(QByteArray name, QByteArray value) { m_fields.emplace_back(std::move(name), std::move(value)); }
+    void add(QByteArray name, QByteArray value)
+    {
+        m_fields.emplace_back(std::move(name), std::move(value));
+    }
     // Replaces every field named `name` with one field.
     void set(QByteArrayView name, QByteArray value);
     void remove(QByteArrayView name);

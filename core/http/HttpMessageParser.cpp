@@ -174,7 +174,8 @@ qsizetype HttpMessageParser::feed(QByteArrayView data)
         return 0;
     if (HTTP_PARSER_ERRNO(&d->parser) == HPE_PAUSED)
         http_parser_pause(&d->parser, 0);
-    const size_t n = http_parser_execute(&d->parser, &d->settings, data.data(), size_t(data.size()));
+    const size_t n =
+        http_parser_execute(&d->parser, &d->settings, data.data(), size_t(data.size()));
     const auto err = HTTP_PARSER_ERRNO(&d->parser);
     if (err == HPE_PAUSED)
         return qsizetype(n);  // paused in on_message_complete: n counts this message's bytes
@@ -198,14 +199,14 @@ void HttpMessageParser::feedEof()
 QByteArray HttpMessageParser::errorDescription() const
 {
     switch (m_error) {
-    case Error::None:
-        return {};
-    case Error::HeadersTooLarge:
-        return QByteArrayLiteral("request header fields too large");
-    case Error::BodyTooLarge:
-        return QByteArrayLiteral("body too large");
-    case Error::Malformed:
-        break;
+        case Error::None:
+            return {};
+        case Error::HeadersTooLarge:
+            return QByteArrayLiteral("request header fields too large");
+        case Error::BodyTooLarge:
+            return QByteArrayLiteral("body too large");
+        case Error::Malformed:
+            break;
     }
     return QByteArray(http_errno_description(HTTP_PARSER_ERRNO(&d->parser)));
 }

@@ -15,8 +15,18 @@ namespace sluice {
 class HttpMessageParser
 {
 public:
-    enum class Kind { Request, Response };
-    enum class Error { None, Malformed, HeadersTooLarge, BodyTooLarge };
+    enum class Kind
+    {
+        Request,
+        Response
+    };
+    enum class Error
+    {
+        None,
+        Malformed,
+        HeadersTooLarge,
+        BodyTooLarge
+    };
 
     struct Limits
     {

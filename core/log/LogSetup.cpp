@@ -15,16 +15,16 @@ std::mutex g_writeMutex;
 const char *levelName(QtMsgType type)
 {
     switch (type) {
-    case QtDebugMsg:
-        return "debug";
-    case QtInfoMsg:
-        return "info";
-    case QtWarningMsg:
-        return "warning";
-    case QtCriticalMsg:
-        return "error";
-    case QtFatalMsg:
-        return "fatal";
+        case QtDebugMsg:
+            return "debug";
+        case QtInfoMsg:
+            return "info";
+        case QtWarningMsg:
+            return "warning";
+        case QtCriticalMsg:
+            return "error";
+        case QtFatalMsg:
+            return "fatal";
     }
     return "info";
 }
@@ -77,18 +77,18 @@ void LogSetup::install(LogLevel level, LogFormat format)
     // Qt's own categories ("qt.*") stay at warning unless debugging.
     QString rules;
     switch (level) {
-    case LogLevel::Debug:
-        rules = QStringLiteral("sluice.*=true\nqt.*.debug=false");
-        break;
-    case LogLevel::Info:
-        rules = QStringLiteral("*.debug=false\nsluice.*.info=true");
-        break;
-    case LogLevel::Warning:
-        rules = QStringLiteral("*.debug=false\n*.info=false");
-        break;
-    case LogLevel::Error:
-        rules = QStringLiteral("*.debug=false\n*.info=false\n*.warning=false");
-        break;
+        case LogLevel::Debug:
+            rules = QStringLiteral("sluice.*=true\nqt.*.debug=false");
+            break;
+        case LogLevel::Info:
+            rules = QStringLiteral("*.debug=false\nsluice.*.info=true");
+            break;
+        case LogLevel::Warning:
+            rules = QStringLiteral("*.debug=false\n*.info=false");
+            break;
+        case LogLevel::Error:
+            rules = QStringLiteral("*.debug=false\n*.info=false\n*.warning=false");
+            break;
     }
     QLoggingCategory::setFilterRules(rules);
     qInstallMessageHandler(handler);
@@ -111,11 +111,16 @@ void LogSetup::writeStructured(const char *category, const QByteArray &message,
         appendJsonString(line, category);
         line += ",\"msg\":";
         appendJsonString(line, message);
-        for (const auto &[key, value] : fields) {
+        for (const Field &f : fields) {
             line += ",\"";
-            line += key;
+            line += f.key;
             line += "\":";
-            appendJsonString(line, value);
+            if (f.number && !f.value.isEmpty())
+                line += f.value;
+            else if (f.value.isEmpty())
+                line += "null";
+            else
+                appendJsonString(line, f.value);
         }
         line += "}\n";
     } else {
@@ -124,11 +129,11 @@ void LogSetup::writeStructured(const char *category, const QByteArray &message,
         line += category;
         line += ": ";
         line += message;
-        for (const auto &[key, value] : fields) {
+        for (const Field &f : fields) {
             line += ' ';
-            line += key;
+            line += f.key;
             line += '=';
-            line += value.isEmpty() ? QByteArray("-") : value;
+            line += f.value.isEmpty() ? QByteArray("-") : f.value;
         }
         line += '\n';
     }
@@ -142,29 +147,29 @@ void LogSetup::appendJsonString(QByteArray &out, QByteArrayView s)
     for (char c : s) {
         const auto u = static_cast<unsigned char>(c);
         switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (u < 0x20) {
-                out += "\\u00";
-                out += hex[u >> 4];
-                out += hex[u & 0xf];
-            } else {
-                out += c;
-            }
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (u < 0x20) {
+                    out += "\\u00";
+                    out += hex[u >> 4];
+                    out += hex[u & 0xf];
+                } else {
+                    out += c;
+                }
         }
     }
     out += '"';

@@ -7,8 +7,18 @@
 
 namespace sluice {
 
-enum class LogFormat { Text, Json };
-enum class LogLevel { Debug, Info, Warning, Error };
+enum class LogFormat
+{
+    Text,
+    Json
+};
+enum class LogLevel
+{
+    Debug,
+    Info,
+    Warning,
+    Error
+};
 
 // Installs the process-wide Qt message handler: one line per message on stderr, as text
 // ("2026-11-23T18:00:00.123Z info  sluice.server: listening on 127.0.0.1:8081") or as JSON
@@ -22,7 +32,13 @@ public:
     // Structured line (access log): fields become JSON members in json format and
     // key=value pairs in text format. Written directly, bypassing category filtering
     // except for the level check done by the caller.
-    using Fields = std::vector<std::pair<const char *, QByteArray>>;
+    struct Field
+    {
+        const char *key;
+        QByteArray value;
+        bool number = false;  // written unquoted in JSON
+    };
+    using Fields = std::vector<Field>;
     static void writeStructured(const char *category, const QByteArray &message,
                                 const Fields &fields);
 

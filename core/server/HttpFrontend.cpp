@@ -11,8 +11,7 @@ namespace sluice {
 HttpFrontend::HttpFrontend(const ServerOptions &options, const Router *router,
                            RequestObserver *observer, QObject *parent)
     : QObject(parent), m_options(options), m_router(router), m_observer(observer)
-{
-}
+{}
 
 HttpFrontend::~HttpFrontend()
 {
@@ -30,11 +29,16 @@ QString HttpFrontend::addressString() const
 bool HttpFrontend::start(QString *error)
 {
     const int n = qMax(1, m_options.workers);
+    // SO_REUSEPORT would let a second gateway (same user) join a running one's port and take
+    // half its clients. A plain bind of the fixed port first fails if anyone listens there.
+    if (m_options.port != 0 && !probePortFree(m_options.host, m_options.port, error))
+        return false;
     // All sockets first, on this thread: a bind error is reported before any thread starts.
     std::vector<qintptr> fds;
     quint16 port = m_options.port;
     for (int i = 0; i < n; ++i) {
-        const qintptr fd = openReusePortListener(m_options.host, port, m_options.listenBacklog, error);
+        const qintptr fd =
+            openReusePortListener(m_options.host, port, m_options.listenBacklog, error);
         if (fd < 0) {
             for (qintptr f : fds)
                 ::close(int(f));
@@ -75,7 +79,8 @@ bool HttpFrontend::start(QString *error)
 void HttpFrontend::beginDrain()
 {
     for (ServerWorker *w : m_workers)
-        QMetaObject::invokeMethod(w, [w] { w->beginDrain(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            w, [w] { w->beginDrain(); }, Qt::BlockingQueuedConnection);
 }
 
 int HttpFrontend::openConnections() const
@@ -101,7 +106,8 @@ void HttpFrontend::stop()
         QThread *t = m_threads[i].get();
         if (t->isRunning()) {
             // Connections are QObjects of the worker thread: destroy them there.
-            QMetaObject::invokeMethod(w, [w] { w->closeAll(); }, Qt::BlockingQueuedConnection);
+            QMetaObject::invokeMethod(
+                w, [w] { w->closeAll(); }, Qt::BlockingQueuedConnection);
             t->quit();
             t->wait();
         }

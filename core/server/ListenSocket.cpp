@@ -1,15 +1,18 @@
 #include "ListenSocket.h"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 namespace sluice {
 
-qintptr openReusePortListener(const QHostAddress &host, quint16 port, int backlog, QString *error)
+namespace {
+
+qintptr openListener(const QHostAddress &host, quint16 port, int backlog, bool reusePort,
+                     QString *error)
 {
     const bool v6 = host.protocol() == QAbstractSocket::IPv6Protocol;
     const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -27,7 +30,7 @@ qintptr openReusePortListener(const QHostAddress &host, quint16 port, int backlo
         return fail("socket");
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    if (reusePort && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
         return fail("SO_REUSEPORT on");
 
     sockaddr_storage ss{};
@@ -48,9 +51,25 @@ qintptr openReusePortListener(const QHostAddress &host, quint16 port, int backlo
     }
     if (::bind(fd, reinterpret_cast<sockaddr *>(&ss), len) != 0)
         return fail("cannot bind");
-    if (::listen(fd, backlog) != 0)
+    if (backlog > 0 && ::listen(fd, backlog) != 0)
         return fail("cannot listen on");
     return fd;
+}
+
+}  // namespace
+
+qintptr openReusePortListener(const QHostAddress &host, quint16 port, int backlog, QString *error)
+{
+    return openListener(host, port, backlog, true, error);
+}
+
+bool probePortFree(const QHostAddress &host, quint16 port, QString *error)
+{
+    const qintptr fd = openListener(host, port, 0, false, error);
+    if (fd < 0)
+        return false;
+    ::close(int(fd));
+    return true;
 }
 
 quint16 boundPort(qintptr fd)

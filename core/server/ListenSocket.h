@@ -12,6 +12,9 @@ namespace sluice {
 // with boundPort() and open the remaining workers' sockets on that port.
 qintptr openReusePortListener(const QHostAddress &host, quint16 port, int backlog, QString *error);
 quint16 boundPort(qintptr fd);
+// Binds (without SO_REUSEPORT) and closes again: false with *error when the address is taken,
+// also by sockets that have SO_REUSEPORT set.
+bool probePortFree(const QHostAddress &host, quint16 port, QString *error);
 
 // A QTcpServer that hands each accepted descriptor to a callback instead of queueing
 // QTcpSockets, so the worker builds its own connection objects.
@@ -22,8 +25,7 @@ public:
     using AcceptFn = std::function<void(qintptr)>;
     explicit DescriptorServer(AcceptFn accept, QObject *parent = nullptr)
         : QTcpServer(parent), m_accept(std::move(accept))
-    {
-    }
+    {}
 
 protected:
     void incomingConnection(qintptr fd) override { m_accept(fd); }

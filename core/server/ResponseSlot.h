@@ -16,7 +16,12 @@ class ServerConnection;
 // into a no-op: a handler can never touch a dead socket.
 struct ResponseSlot
 {
-    enum class State { Waiting, Streaming, Done };
+    enum class State
+    {
+        Waiting,
+        Streaming,
+        Done
+    };
 
     ServerConnection *connection = nullptr;
     QObject *context = nullptr;  // the worker: lives on this thread as long as the thread serves

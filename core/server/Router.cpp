@@ -4,12 +4,14 @@ namespace sluice {
 
 void Router::add(QByteArray method, QByteArray path, QByteArray name, RouteHandler handler)
 {
-    m_routes.push_back({std::move(method), std::move(path), false, std::move(name), std::move(handler)});
+    m_routes.push_back(
+        {std::move(method), std::move(path), false, std::move(name), std::move(handler)});
 }
 
 void Router::addPrefix(QByteArray method, QByteArray prefix, QByteArray name, RouteHandler handler)
 {
-    m_routes.push_back({std::move(method), std::move(prefix), true, std::move(name), std::move(handler)});
+    m_routes.push_back(
+        {std::move(method), std::move(prefix), true, std::move(name), std::move(handler)});
 }
 
 bool Router::pathMatches(const Route &r, QByteArrayView path)

@@ -27,7 +27,12 @@ public:
 
     struct Match
     {
-        enum class Kind { Found, NotFound, MethodNotAllowed };
+        enum class Kind
+        {
+            Found,
+            NotFound,
+            MethodNotAllowed
+        };
         Kind kind = Kind::NotFound;
         const Route *route = nullptr;
         QByteArray allow;  // for 405: "GET, HEAD"

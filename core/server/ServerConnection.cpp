@@ -9,10 +9,10 @@
 #include "Router.h"
 #include "ServerWorker.h"
 
+#include <sys/socket.h>
 #include <QDateTime>
 #include <QTcpSocket>
 #include <chrono>
-#include <sys/socket.h>
 
 namespace sluice {
 namespace {
@@ -131,18 +131,19 @@ void ServerConnection::processInput()
             m_inputPos += n;
             if (m_parser.error() != HttpMessageParser::Error::None) {
                 switch (m_parser.error()) {
-                case HttpMessageParser::Error::HeadersTooLarge:
-                    reject(431, "request header fields exceed the limit", "headers_too_large");
-                    break;
-                case HttpMessageParser::Error::BodyTooLarge:
-                    reject(413,
-                           QByteArray("request body exceeds the limit of ") +
-                               QByteArray::number(m_ctx->options.maxBodyBytes) + " bytes",
-                           "request_too_large");
-                    break;
-                default:
-                    reject(400, QByteArray("malformed HTTP request: ") + m_parser.errorDescription(),
-                           "bad_request");
+                    case HttpMessageParser::Error::HeadersTooLarge:
+                        reject(431, "request header fields exceed the limit", "headers_too_large");
+                        break;
+                    case HttpMessageParser::Error::BodyTooLarge:
+                        reject(413,
+                               QByteArray("request body exceeds the limit of ") +
+                                   QByteArray::number(m_ctx->options.maxBodyBytes) + " bytes",
+                               "request_too_large");
+                        break;
+                    default:
+                        reject(400,
+                               QByteArray("malformed HTTP request: ") + m_parser.errorDescription(),
+                               "bad_request");
                 }
                 break;
             }
@@ -161,7 +162,8 @@ bool ServerConnection::onHeadersComplete(HttpMessageHead &head)
         m_request.body.reserve(head.contentLength);
     // Expect: 100-continue: the body is within the limit (the parser checked), so ask for it.
     // Only at the head of the pipeline, where the interim answer cannot overtake another one.
-    if (m_pipeline.empty() && head.versionMinor >= 1 && head.headers.hasToken("Expect", "100-continue"))
+    if (m_pipeline.empty() && head.versionMinor >= 1 &&
+        head.headers.hasToken("Expect", "100-continue"))
         m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
     m_request.head = std::move(head);
     return true;
@@ -183,33 +185,35 @@ void ServerConnection::dispatchRequest()
     m_request = HttpRequest();
     request.peerAddress = m_peer;
     const Router::Match match = m_ctx->router->match(request.head.method, request.head.path());
-    QByteArray route = match.kind == Router::Match::Kind::Found ? match.route->name
-                                                                : QByteArrayLiteral("none");
+    QByteArray route =
+        match.kind == Router::Match::Kind::Found ? match.route->name : QByteArrayLiteral("none");
     std::shared_ptr<ResponseSlot> slot = enqueue(std::move(request), std::move(route));
     HttpResponder responder(slot);
     switch (match.kind) {
-    case Router::Match::Kind::Found:
-        try {
-            match.route->handler(responder);
-        } catch (const std::exception &e) {
-            qCCritical(lcServer) << "handler for" << slot->route << "threw:" << e.what();
-            responder.send(HttpResponse::jsonError(500, "internal error", "server_error", "internal_error"));
+        case Router::Match::Kind::Found:
+            try {
+                match.route->handler(responder);
+            } catch (const std::exception &e) {
+                qCCritical(lcServer) << "handler for" << slot->route << "threw:" << e.what();
+                responder.send(HttpResponse::jsonError(500, "internal error", "server_error",
+                                                       "internal_error"));
+            }
+            break;
+        case Router::Match::Kind::MethodNotAllowed: {
+            HttpResponse r = HttpResponse::jsonError(
+                405,
+                QByteArray("method ") + slot->request.head.method + " is not allowed on " +
+                    slot->request.head.path().toByteArray(),
+                "invalid_request_error", "method_not_allowed");
+            r.headers.add(QByteArrayLiteral("Allow"), match.allow);
+            responder.send(std::move(r));
+            break;
         }
-        break;
-    case Router::Match::Kind::MethodNotAllowed: {
-        HttpResponse r = HttpResponse::jsonError(
-            405, QByteArray("method ") + slot->request.head.method + " is not allowed on " +
-                     slot->request.head.path().toByteArray(),
-            "invalid_request_error", "method_not_allowed");
-        r.headers.add(QByteArrayLiteral("Allow"), match.allow);
-        responder.send(std::move(r));
-        break;
-    }
-    case Router::Match::Kind::NotFound:
-        responder.send(HttpResponse::jsonError(
-            404, QByteArray("no route for ") + slot->request.head.path().toByteArray(),
-            "invalid_request_error", "not_found"));
-        break;
+        case Router::Match::Kind::NotFound:
+            responder.send(HttpResponse::jsonError(
+                404, QByteArray("no route for ") + slot->request.head.path().toByteArray(),
+                "invalid_request_error", "not_found"));
+            break;
     }
 }
 
@@ -248,7 +252,8 @@ void ServerConnection::reject(int status, QByteArrayView message, QByteArrayView
             route = match.route->name;
     }
     auto slot = enqueue(std::move(request), std::move(route));
-    HttpResponder(slot).send(HttpResponse::jsonError(status, message, "invalid_request_error", code));
+    HttpResponder(slot).send(
+        HttpResponse::jsonError(status, message, "invalid_request_error", code));
 }
 
 // ---- output ------------------------------------------------------------------------------
@@ -470,25 +475,25 @@ void ServerConnection::sweep(qint64 nowMs)
 {
     const ServerOptions &o = m_ctx->options;
     switch (m_phase) {
-    case Phase::Open:
-        if (m_parser.inMessage()) {
-            if (qsizetype(m_pipeline.size()) >= o.maxPipelinedRequests)
-                return;  // we paused reading ourselves; not the client's fault
-            if (!m_parser.headersComplete() && nowMs - m_messageStartMs > o.headerTimeoutMs)
-                reject(408, "request headers not received in time", "request_timeout");
-            else if (m_parser.headersComplete() && nowMs - m_lastReadMs > o.idleTimeoutMs)
-                reject(408, "request body not received in time", "request_timeout");
-        } else if (m_pipeline.empty() && nowMs - m_lastActivityMs > o.idleTimeoutMs) {
-            startClosing();  // keep-alive idle timeout: close quietly
-        }
-        break;
-    case Phase::Closing:
-        if ((m_shutdownSent && nowMs - m_closingSinceMs > o.lingerMs) ||
-            (!m_shutdownSent && nowMs - m_closingSinceMs > o.idleTimeoutMs))
-            abort();
-        break;
-    case Phase::Closed:
-        break;
+        case Phase::Open:
+            if (m_parser.inMessage()) {
+                if (qsizetype(m_pipeline.size()) >= o.maxPipelinedRequests)
+                    return;  // we paused reading ourselves; not the client's fault
+                if (!m_parser.headersComplete() && nowMs - m_messageStartMs > o.headerTimeoutMs)
+                    reject(408, "request headers not received in time", "request_timeout");
+                else if (m_parser.headersComplete() && nowMs - m_lastReadMs > o.idleTimeoutMs)
+                    reject(408, "request body not received in time", "request_timeout");
+            } else if (m_pipeline.empty() && nowMs - m_lastActivityMs > o.idleTimeoutMs) {
+                startClosing();  // keep-alive idle timeout: close quietly
+            }
+            break;
+        case Phase::Closing:
+            if ((m_shutdownSent && nowMs - m_closingSinceMs > o.lingerMs) ||
+                (!m_shutdownSent && nowMs - m_closingSinceMs > o.idleTimeoutMs))
+                abort();
+            break;
+        case Phase::Closed:
+            break;
     }
 }
 

@@ -43,7 +43,12 @@ signals:
     void closed(sluice::ServerConnection *connection);
 
 private:
-    enum class Phase { Open, Closing, Closed };
+    enum class Phase
+    {
+        Open,
+        Closing,
+        Closed
+    };
 
     bool onHeadersComplete(HttpMessageHead &head) override;
     void onBody(QByteArrayView chunk) override;

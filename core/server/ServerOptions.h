@@ -11,11 +11,11 @@ struct ServerOptions
     int workers = 1;
     qsizetype maxHeaderBytes = 64 * 1024;
     qint64 maxBodyBytes = 10 * 1024 * 1024;
-    int headerTimeoutMs = 10'000;  // from the first byte of a request to the end of its headers
-    int idleTimeoutMs = 60'000;    // keep-alive idle, and the longest gap while reading a body
+    int headerTimeoutMs = 10'000;   // from the first byte of a request to the end of its headers
+    int idleTimeoutMs = 60'000;     // keep-alive idle, and the longest gap while reading a body
     int maxPipelinedRequests = 16;  // per connection; reading pauses while this many are queued
     qint64 maxOutputBytes = 8 * 1024 * 1024;  // unread output that marks a client as stuck
-    int lingerMs = 2'000;  // how long a closing connection drains unread input
+    int lingerMs = 2'000;                     // how long a closing connection drains unread input
     int listenBacklog = 1024;
 };
 

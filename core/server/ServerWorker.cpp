@@ -4,9 +4,9 @@
 #include "LogCategories.h"
 #include "ServerConnection.h"
 
+#include <unistd.h>
 #include <QTimerEvent>
 #include <chrono>
-#include <unistd.h>
 
 namespace sluice {
 

@@ -78,7 +78,8 @@ std::optional<TestResponse> HttpTestClient::readResponse(int timeoutMs, bool toH
     }
 }
 
-std::optional<TestResponse> HttpTestClient::get(const QByteArray &path, const QByteArray &extraHeaders)
+std::optional<TestResponse> HttpTestClient::get(const QByteArray &path,
+                                                const QByteArray &extraHeaders)
 {
     send("GET " + path + " HTTP/1.1\r\nHost: test\r\n" + extraHeaders + "\r\n");
     return readResponse();

@@ -7,7 +7,8 @@ namespace sluice::test {
 
 QString fixtureDir()
 {
-    return QProcessEnvironment::systemEnvironment().value(QStringLiteral("SLUICE_TEST_FIXTURE_DIR"));
+    return QProcessEnvironment::systemEnvironment().value(
+        QStringLiteral("SLUICE_TEST_FIXTURE_DIR"));
 }
 
 QString postgresUrl(QString *whyMissing)
@@ -18,8 +19,9 @@ QString postgresUrl(QString *whyMissing)
     QFile f(fixtureDir() + QStringLiteral("/postgres/url"));
     if (!f.open(QIODevice::ReadOnly)) {
         if (whyMissing)
-            *whyMissing = QStringLiteral("PostgreSQL fixture not running (no %1); run the tests "
-                                         "through ctest so the postgres_start fixture starts it")
+            *whyMissing = QStringLiteral(
+                              "PostgreSQL fixture not running (no %1); run the tests "
+                              "through ctest so the postgres_start fixture starts it")
                               .arg(f.fileName());
         return {};
     }

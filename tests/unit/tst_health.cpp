@@ -23,9 +23,10 @@ class ScriptedCheck : public HealthCheck
 {
 public:
     ScriptedCheck(QString name, bool critical, HealthStatus status, int delayMs = 0)
-        : HealthCheck(std::move(name), QStringLiteral("test"), critical), status(status), delayMs(delayMs)
-    {
-    }
+        : HealthCheck(std::move(name), QStringLiteral("test"), critical),
+          status(status),
+          delayMs(delayMs)
+    {}
     HealthResult probe() override
     {
         ++calls;
@@ -79,14 +80,17 @@ private slots:
         QTest::addColumn<HealthStatus>("expected");
         QTest::newRow("none") << QList<ComponentHealth>{} << S::Healthy;
         QTest::newRow("all healthy")
-            << QList<ComponentHealth>{component(S::Healthy, true), component(S::Healthy, false)} << S::Healthy;
+            << QList<ComponentHealth>{component(S::Healthy, true), component(S::Healthy, false)}
+            << S::Healthy;
         QTest::newRow("critical degraded")
-            << QList<ComponentHealth>{component(S::Degraded, true), component(S::Healthy, false)} << S::Degraded;
+            << QList<ComponentHealth>{component(S::Degraded, true), component(S::Healthy, false)}
+            << S::Degraded;
         QTest::newRow("critical unhealthy")
             << QList<ComponentHealth>{component(S::Unhealthy, true), component(S::Degraded, false)}
             << S::Unhealthy;
         QTest::newRow("non-critical unhealthy only degrades")
-            << QList<ComponentHealth>{component(S::Healthy, true), component(S::Unhealthy, false)} << S::Degraded;
+            << QList<ComponentHealth>{component(S::Healthy, true), component(S::Unhealthy, false)}
+            << S::Degraded;
         QTest::newRow("worst critical wins")
             << QList<ComponentHealth>{component(S::Degraded, true), component(S::Unhealthy, true)}
             << S::Unhealthy;
@@ -101,7 +105,8 @@ private slots:
     void readinessIgnoresNonCritical()
     {
         HealthReport r;
-        r.components = {component(HealthStatus::Healthy, true), component(HealthStatus::Unhealthy, false)};
+        r.components = {component(HealthStatus::Healthy, true),
+                        component(HealthStatus::Unhealthy, false)};
         QVERIFY(!r.anyCriticalUnhealthy());
         r.components.append(component(HealthStatus::Unhealthy, true));
         QVERIFY(r.anyCriticalUnhealthy());
@@ -151,13 +156,15 @@ private slots:
         QVERIFY(t.elapsed() < 2000);
         const ComponentHealth *h = report->component(QStringLiteral("hung"));
         QCOMPARE(h->result.status, HealthStatus::Unhealthy);
-        QVERIFY2(h->result.message.contains(QLatin1String("timed out")), qPrintable(h->result.message));
+        QVERIFY2(h->result.message.contains(QLatin1String("timed out")),
+                 qPrintable(h->result.message));
         QCOMPARE(report->component(QStringLiteral("fine"))->result.status, HealthStatus::Healthy);
         QCOMPARE(report->overall, HealthStatus::Unhealthy);
 
         // Next round: the hung probe is still running; it is reported, not queued again.
         report = waitForReport(checker, this);
-        QVERIFY(report->component(QStringLiteral("hung"))->result.message.contains(QLatin1String("still running")));
+        QVERIFY(report->component(QStringLiteral("hung"))
+                    ->result.message.contains(QLatin1String("still running")));
         QCOMPARE(hung->calls.load(), 1);
         QCOMPARE(fine->calls.load(), 2);
 
@@ -165,8 +172,9 @@ private slots:
         unblock.dismiss();
         hung->blockForever = false;
         hung->release.release();
-        QTRY_VERIFY(waitForReport(checker, this)->component(QStringLiteral("hung"))->result.status ==
-                    HealthStatus::Healthy);
+        QTRY_VERIFY(
+            waitForReport(checker, this)->component(QStringLiteral("hung"))->result.status ==
+            HealthStatus::Healthy);
     }
 
     void resultsAreCachedForTheTtl()
@@ -201,14 +209,16 @@ private slots:
     void reportFromAnotherThreadComesBackOnIt()
     {
         HealthChecker checker({0, 1000});
-        checker.addCheck(std::make_unique<ScriptedCheck>(QStringLiteral("c"), true, HealthStatus::Healthy));
+        checker.addCheck(
+            std::make_unique<ScriptedCheck>(QStringLiteral("c"), true, HealthStatus::Healthy));
         QThread worker;
         QObject context;
         context.moveToThread(&worker);
         worker.start();
         std::atomic<QThread *> calledOn{nullptr};
         QMetaObject::invokeMethod(&context, [&] {
-            checker.report(&context, [&](HealthChecker::ReportPtr) { calledOn = QThread::currentThread(); });
+            checker.report(&context,
+                           [&](HealthChecker::ReportPtr) { calledOn = QThread::currentThread(); });
         });
         QTRY_VERIFY(calledOn.load() != nullptr);
         QCOMPARE(calledOn.load(), &worker);
@@ -223,18 +233,23 @@ private slots:
         QVERIFY(r.message.contains(QLatin1String("free")));
         QVERIFY(check.critical());
         // Thresholds above 100 % free: any disk is "too full".
-        QCOMPARE(DiskSpaceCheck(QDir::tempPath(), 2.0, 1.5).probe().status, HealthStatus::Unhealthy);
+        QCOMPARE(DiskSpaceCheck(QDir::tempPath(), 2.0, 1.5).probe().status,
+                 HealthStatus::Unhealthy);
         QCOMPARE(DiskSpaceCheck(QDir::tempPath(), 2.0, 0.0).probe().status, HealthStatus::Degraded);
         QCOMPARE(DiskSpaceCheck(QDir::tempPath(), 0.0, 0.0).probe().status, HealthStatus::Healthy);
-        QCOMPARE(DiskSpaceCheck(QStringLiteral("/nonexistent/dir")).probe().status, HealthStatus::Unhealthy);
+        QCOMPARE(DiskSpaceCheck(QStringLiteral("/nonexistent/dir")).probe().status,
+                 HealthStatus::Unhealthy);
     }
 
     void memoryCheckThresholds()
     {
         const qint64 limit = 100;
-        QCOMPARE(MemoryCheck(limit, [] { return qint64(50); }).probe().status, HealthStatus::Healthy);
-        QCOMPARE(MemoryCheck(limit, [] { return qint64(95); }).probe().status, HealthStatus::Degraded);
-        QCOMPARE(MemoryCheck(limit, [] { return qint64(101); }).probe().status, HealthStatus::Unhealthy);
+        QCOMPARE(MemoryCheck(limit, [] { return qint64(50); }).probe().status,
+                 HealthStatus::Healthy);
+        QCOMPARE(MemoryCheck(limit, [] { return qint64(95); }).probe().status,
+                 HealthStatus::Degraded);
+        QCOMPARE(MemoryCheck(limit, [] { return qint64(101); }).probe().status,
+                 HealthStatus::Unhealthy);
         QVERIFY(!MemoryCheck(limit).critical());
         // The real reader sees this process.
         QCOMPARE(MemoryCheck(qint64(1) << 40).probe().status, HealthStatus::Healthy);
@@ -252,13 +267,15 @@ private slots:
         c.result.checkedAt = r.checkedAt;
         r.components = {c};
         r.overall = HealthReport::aggregate(r.components);
-        const QJsonObject o = QJsonDocument::fromJson(r.toJson(QStringLiteral("1.2.3"), 42.0)).object();
+        const QJsonObject o =
+            QJsonDocument::fromJson(r.toJson(QStringLiteral("1.2.3"), 42.0)).object();
         QCOMPARE(o.value(QLatin1String("status")).toString(), QStringLiteral("degraded"));
         QCOMPARE(o.value(QLatin1String("version")).toString(), QStringLiteral("1.2.3"));
         QCOMPARE(o.value(QLatin1String("uptime_seconds")).toDouble(), 42.0);
         QVERIFY(o.contains(QLatin1String("timestamp")));
         const QJsonObject comp = o.value(QLatin1String("components")).toArray().at(0).toObject();
-        for (const char *key : {"name", "type", "status", "critical", "message", "latency_ms", "checked_at"})
+        for (const char *key :
+             {"name", "type", "status", "critical", "message", "latency_ms", "checked_at"})
             QVERIFY2(comp.contains(QLatin1String(key)), key);
         QCOMPARE(comp.value(QLatin1String("latency_ms")).toDouble(), 12.5);
     }

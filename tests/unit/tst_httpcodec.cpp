@@ -44,8 +44,9 @@ private slots:
     {
         Recorder r;
         HttpMessageParser p(HttpMessageParser::Kind::Request, &r, {});
-        const QByteArray req = "POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: a\r\n"
-                               "Content-Type: application/json\r\nContent-Length: 5\r\n\r\nhello";
+        const QByteArray req =
+            "POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: a\r\n"
+            "Content-Type: application/json\r\nContent-Length: 5\r\n\r\nhello";
         for (char c : req)
             QCOMPARE(p.feed(QByteArrayView(&c, 1)), 1);
         QCOMPARE(r.completed, 1);
@@ -62,7 +63,8 @@ private slots:
     {
         Recorder r;
         HttpMessageParser p(HttpMessageParser::Kind::Request, &r, {});
-        const QByteArray two = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+        const QByteArray two =
+            "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
         const qsizetype first = p.feed(two);
         QCOMPARE(r.completed, 1);  // paused after the first message
         QCOMPARE(first, two.indexOf("GET /b"));
@@ -133,7 +135,9 @@ private slots:
     {
         Recorder r;
         HttpMessageParser p(HttpMessageParser::Kind::Request, &r, {});
-        feedAll(p, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+        feedAll(p,
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n "
+                "world\r\n0\r\n\r\n");
         QCOMPARE(r.completed, 1);
         QVERIFY(r.heads[0].chunked);
         QCOMPARE(r.bodies[0], QByteArray("hello world"));
