@@ -1,8 +1,10 @@
 // sluice: the LLM API gateway. `sluice --headless` serves without a window; the dashboard
 // arrives with its own issue, so for now a display only changes the log line.
 
+#include "CliDispatcher.h"
 #include "ConfigLoader.h"
 #include "Gateway.h"
+#include "IdentitySeeder.h"
 #include "LogCategories.h"
 #include "LogSetup.h"
 #include "ProcessLimits.h"
@@ -34,7 +36,7 @@ int main(int argc, char *argv[])
     const ConfigLoadResult loaded =
         ConfigLoader::load(app.arguments().mid(1), QProcessEnvironment::systemEnvironment());
     if (loaded.help) {
-        std::fputs(qPrintable(ConfigLoader::helpText()), stdout);
+        std::fputs(qPrintable(ConfigLoader::helpText() + CliDispatcher::commandsHelp()), stdout);
         return 0;
     }
     if (loaded.version) {
@@ -45,12 +47,17 @@ int main(int argc, char *argv[])
         std::fprintf(stderr, "sluice: %s\n", qPrintable(loaded.error->message()));
         return kExitUsage;
     }
-    if (!loaded.positional.isEmpty()) {
-        std::fprintf(stderr, "sluice: unknown command \"%s\" (see sluice --help)\n",
-                     qPrintable(loaded.positional.first()));
+    const GatewayConfig &config = loaded.config;
+    // Administrative commands work on the database and exit; no gateway is started.
+    // [tier.NAME] and [defaults.*] are checked now, so a bad INI value is a usage error (2)
+    // for the gateway and the CLI alike, before any database is touched.
+    QString seedError;
+    if (!IdentitySeeder::fromIni(config.extraSections, &seedError, config.configFile)) {
+        std::fprintf(stderr, "sluice: %s\n", qPrintable(seedError));
         return kExitUsage;
     }
-    const GatewayConfig &config = loaded.config;
+    if (!loaded.positional.isEmpty())
+        return CliDispatcher::run(loaded.positional, config);
     LogSetup::install(config.logLevel, config.logFormat);
 
     qCInfo(lcGateway).noquote() << "sluice" << kVersion << "starting";

@@ -1,11 +1,18 @@
 #include "Gateway.h"
 
+#include "AdminApi.h"
+#include "ApiRoutes.h"
 #include "DatabaseCheck.h"
 #include "DatabaseConnection.h"
+#include "DatabaseThread.h"
 #include "DiskSpaceCheck.h"
 #include "GatewayMetrics.h"
 #include "HealthChecker.h"
 #include "HttpFrontend.h"
+#include "IdentityRefresher.h"
+#include "IdentitySeeder.h"
+#include "KeyAuthenticator.h"
+#include "KeyCache.h"
 #include "LogCategories.h"
 #include "MemoryCheck.h"
 #include "MetricsRegistry.h"
@@ -42,13 +49,24 @@ Gateway::Gateway(GatewayConfig config, QObject *parent)
 
 Gateway::~Gateway()
 {
+    if (m_adminApi)
+        m_adminApi->close();  // no database result may reach a worker that stop() deletes
+    if (m_adminFrontend)
+        m_adminFrontend->stop();
     if (m_frontend)
         m_frontend->stop();  // workers first: they reference the router, metrics and health
+    if (m_identityRefresher)
+        m_identityRefresher->stop();
 }
 
 QString Gateway::listenAddress() const
 {
     return m_frontend ? m_frontend->addressString() : QString();
+}
+
+QString Gateway::adminListenAddress() const
+{
+    return m_adminFrontend ? m_adminFrontend->addressString() : QString();
 }
 
 bool Gateway::start(QString *error)
@@ -62,7 +80,10 @@ bool Gateway::start(QString *error)
     recordInstance();
     registerGatewayMetrics();
     setupHealth();
+    if (!startIdentity(error))
+        return false;
     OpsEndpoints::registerRoutes(*m_router, m_state, *m_health, *m_registry);
+    ApiRoutes::registerRoutes(*m_router, *m_authenticator);
 
     ServerOptions options;
     options.host = m_config.listen.address();
@@ -81,6 +102,8 @@ bool Gateway::start(QString *error)
     }
     qCInfo(lcServer).noquote() << "listening on" << m_frontend->addressString() << "with"
                                << m_config.workers << "workers";
+    if (!startAdmin(error))
+        return false;
 
     // Startup completes with the first health round, so /health/startup never reports a
     // gateway whose dependencies were never looked at.
@@ -118,11 +141,76 @@ bool Gateway::migrate(QString *error)
             *error = QStringLiteral("%1 database: %2").arg(t.component, why);
             return false;
         }
+        if (t.component == QLatin1String("identity")) {
+            // Default tiers and the INI's [tier.NAME] / [defaults.*] at first start only:
+            // afterwards the database is the source of truth.
+            int seeded = 0;
+            if (!IdentitySeeder::seed(conn, m_config.extraSections, &why, &seeded)) {
+                *error = QStringLiteral("identity database: %1").arg(why);
+                return false;
+            }
+            if (seeded)
+                qCInfo(lcStorage) << "seeded" << seeded << "tiers and defaults";
+        }
         qCInfo(lcStorage).noquote()
             << t.component << "schema at version" << Migrator::currentVersion(conn, t.component)
             << "on" << t.url.redacted()
             << (applied ? QStringLiteral("(%1 applied)").arg(applied) : QString());
     }
+    return true;
+}
+
+bool Gateway::startIdentity(QString *error)
+{
+    // The key cache is filled from the identity database before the first request and kept
+    // in step by polling; all of it runs on the identity database thread.
+    m_identityDb = std::make_unique<DatabaseThread>(m_config.db, QStringLiteral("identity"),
+                                                    m_requestMetrics->queryObserver());
+    m_keyCache = std::make_unique<KeyCache>();
+    m_identityRefresher = std::make_unique<IdentityRefresher>(*m_identityDb, *m_keyCache,
+                                                              IdentityRefresher::Options{});
+    QString why;
+    if (!m_identityRefresher->start(&why)) {
+        *error = QStringLiteral("identity database: %1").arg(why);
+        return false;
+    }
+    QString proxyError;
+    const auto proxies = TrustedProxies::parse(m_config.trustedProxies, &proxyError);
+    if (!proxies) {
+        *error = QStringLiteral("trusted_proxies: %1").arg(proxyError);
+        return false;
+    }
+    m_authenticator = std::make_unique<KeyAuthenticator>(*m_keyCache, *proxies, *m_registry);
+    return true;
+}
+
+bool Gateway::startAdmin(QString *error)
+{
+    // A listener of its own: one thread, small bodies, the same observer (metrics, access
+    // log). Its AdminService calls run on the identity database thread, never on this one.
+    m_adminRouter = std::make_unique<Router>();
+    m_adminApi = std::make_unique<AdminApi>(*m_identityDb, m_config.adminToken);
+    m_adminApi->registerRoutes(*m_adminRouter);
+    ServerOptions options;
+    options.host = m_config.adminListen.address();
+    options.port = m_config.adminListen.port;
+    options.workers = 1;
+    options.maxBodyBytes = AdminApi::MaxBodyBytes;
+    options.headerTimeoutMs = int(m_config.headerTimeout * 1000);
+    options.idleTimeoutMs = int(m_config.idleTimeout * 1000);
+    m_adminFrontend =
+        std::make_unique<HttpFrontend>(options, m_adminRouter.get(), m_requestMetrics.get());
+    QString listenError;
+    if (!m_adminFrontend->start(&listenError)) {
+        *error = QStringLiteral("cannot listen on %1 (admin API): %2")
+                     .arg(m_config.adminListen.toString(), listenError);
+        m_adminFrontend.reset();
+        return false;
+    }
+    qCInfo(lcServer).noquote() << "admin API listening on" << m_adminFrontend->addressString();
+    if (!m_adminApi->isTokenConfigured())
+        qCWarning(lcGateway) << "no admin token configured: the admin API answers 503 to every "
+                                "call until SLUICE_ADMIN_TOKEN or admin_token in [admin] is set";
     return true;
 }
 
@@ -199,6 +287,8 @@ void Gateway::shutdown()
                       << m_frontend->openConnections() << "connections; waiting up to"
                       << m_config.drainTimeout << "s";
     m_frontend->beginDrain();
+    if (m_adminFrontend)
+        m_adminFrontend->beginDrain();
     m_drainClock.start();
     m_drainTimer.start(20);
     drainTick();
@@ -208,8 +298,12 @@ void Gateway::drainTick()
 {
     if (m_stopped)
         return;
-    const qint64 inFlight = m_frontend->inFlightRequests();
-    const int open = m_frontend->openConnections();
+    qint64 inFlight = m_frontend->inFlightRequests();
+    int open = m_frontend->openConnections();
+    if (m_adminFrontend) {
+        inFlight += m_adminFrontend->inFlightRequests();
+        open += m_adminFrontend->openConnections();
+    }
     if (inFlight == 0 && open == 0) {
         finishShutdown();
     } else if (m_drainClock.elapsed() >= qint64(m_config.drainTimeout * 1000)) {
@@ -225,9 +319,15 @@ void Gateway::finishShutdown()
         return;
     m_stopped = true;
     m_drainTimer.stop();
+    if (m_adminApi)
+        m_adminApi->close();
+    if (m_adminFrontend)
+        m_adminFrontend->stop();
     if (m_frontend)
         m_frontend->stop();
-    // Later issues flush the ledger and the last_used batch here.
+    if (m_identityRefresher)
+        m_identityRefresher->stop();  // writes the last batch of last_used_at
+    // The ledger issue flushes the usage ledger here.
     qCInfo(lcGateway) << "stopped after" << m_state.uptime.elapsed() / 1000.0 << "s of uptime";
     emit stopped();
 }

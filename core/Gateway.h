@@ -9,8 +9,13 @@
 
 namespace sluice {
 
+class AdminApi;
+class DatabaseThread;
 class GatewayMetrics;
 class HealthChecker;
+class IdentityRefresher;
+class KeyAuthenticator;
+class KeyCache;
 class HttpFrontend;
 class MetricsRegistry;
 class Router;
@@ -34,6 +39,7 @@ public:
 
     const GatewayConfig &config() const { return m_config; }
     QString listenAddress() const;
+    QString adminListenAddress() const;
     MetricsRegistry &metrics() { return *m_registry; }
     HealthChecker &health() { return *m_health; }
     const GatewayState &state() const { return m_state; }
@@ -44,6 +50,8 @@ signals:
 
 private:
     bool migrate(QString *error);
+    bool startIdentity(QString *error);
+    bool startAdmin(QString *error);
     void recordInstance();
     void setupHealth();
     void registerGatewayMetrics();
@@ -57,7 +65,15 @@ private:
     std::unique_ptr<GatewayMetrics> m_requestMetrics;
     std::unique_ptr<HealthChecker> m_health;
     std::unique_ptr<Router> m_router;
+    std::unique_ptr<DatabaseThread> m_identityDb;
+    std::unique_ptr<KeyCache> m_keyCache;
+    std::unique_ptr<IdentityRefresher> m_identityRefresher;
+    std::unique_ptr<KeyAuthenticator> m_authenticator;
     std::unique_ptr<HttpFrontend> m_frontend;
+    // The admin API's own router and listener; after m_frontend, so destroyed before it.
+    std::unique_ptr<Router> m_adminRouter;
+    std::unique_ptr<AdminApi> m_adminApi;
+    std::unique_ptr<HttpFrontend> m_adminFrontend;
     QTimer m_drainTimer;
     QElapsedTimer m_drainClock;
     bool m_shuttingDown = false;

@@ -1,5 +1,7 @@
 #include "ConfigLoader.h"
 
+#include <QHostAddress>
+
 #include "ConfigValues.h"
 
 #include <QDir>
@@ -127,6 +129,35 @@ bool applyRedis(GatewayConfig &c, const QString &v, QString *e)
     return url.has_value();
 }
 
+// Any text is a token; empty means none (the admin API then answers 503). Never rejected, so
+// a configuration error can never echo the secret.
+bool applyAdminToken(GatewayConfig &c, const QString &v, QString *)
+{
+    c.adminToken = v.trimmed();  // a trailing newline from a secrets file is not part of it
+    return true;
+}
+
+bool applyTrustedProxies(GatewayConfig &c, const QString &v, QString *e)
+{
+    QStringList cidrs;
+    for (const QString &part : v.split(u',', Qt::SkipEmptyParts)) {
+        const QString entry = part.trimmed();
+        if (entry.isEmpty())
+            continue;
+        const bool subnet = !QHostAddress::parseSubnet(entry).first.isNull();
+        if (!subnet && (entry.contains(u'/') || QHostAddress(entry).isNull())) {
+            *e = QStringLiteral(
+                     "a comma-separated list of IP addresses or CIDR subnets "
+                     "(\"%1\" is neither)")
+                     .arg(entry);
+            return false;
+        }
+        cidrs << entry;
+    }
+    c.trustedProxies = cidrs;
+    return true;
+}
+
 bool applyLogLevel(GatewayConfig &c, const QString &v, QString *e)
 {
     const QString s = v.trimmed().toLower();
@@ -206,6 +237,10 @@ const OptionDef kOptions[] = {
     {"idle-timeout", "server", "SECONDS", "60", nullptr,
      "Idle keep-alive connections are closed after this long.",
      applySeconds<&GatewayConfig::idleTimeout, false>},
+    {"trusted-proxies", "server", "CIDRS", "none", nullptr,
+     "Proxies whose X-Forwarded-For names the client (comma-separated IPs or CIDR subnets); "
+     "other peers' X-Forwarded-For is ignored.",
+     applyTrustedProxies},
     {"data-dir", "storage", "DIR", nullptr, dataDirDefault,
      "Directory for the SQLite database and other state.", applyDataDir},
     {"db", "storage", "URL", nullptr, dbDefault,
@@ -236,6 +271,10 @@ const OptionDef kOptions[] = {
     {"histogram-buckets", "metrics", "LIST", "built-in", nullptr,
      "Latency histogram bounds in seconds, comma-separated and increasing; empty = built-in.",
      applyHistogramBuckets},
+    {"admin-token", "admin", "TOKEN", "none", nullptr,
+     "Bearer token of the admin API; empty = none, and the admin API answers 503. Prefer the "
+     "environment or a private INI file: flags are visible to every local user.",
+     applyAdminToken},
 };
 
 const char kConfigFlag[] = "config";
@@ -372,7 +411,12 @@ bool ConfigLoader::isExtraSection(const QString &section) const
 
 ConfigLoadResult ConfigLoader::load(const QStringList &arguments, const QProcessEnvironment &env)
 {
-    return ConfigLoader().run(arguments, env);
+    ConfigLoader loader;
+    // Sections the identity layer reads itself: [tier.NAME] and [defaults.user|key] seed the
+    // database at first start.
+    loader.addExtraSection(QStringLiteral("tier."));
+    loader.addExtraSection(QStringLiteral("defaults."));
+    return loader.run(arguments, env);
 }
 
 ConfigLoadResult ConfigLoader::run(const QStringList &arguments,

@@ -51,7 +51,7 @@ public:
     // `arguments` excludes argv[0].
     ConfigLoadResult run(const QStringList &arguments, const QProcessEnvironment &env) const;
 
-    // run() with no extra sections.
+    // run() with the gateway's extra sections: [tier.NAME] and [defaults.NAME].
     static ConfigLoadResult load(const QStringList &arguments, const QProcessEnvironment &env);
 
     // Usage listing every flag with its default and environment twin.

@@ -55,9 +55,11 @@ QString GatewayConfig::summary() const
     QString s;
     s += QStringLiteral("config file %1; ")
              .arg(configFile.isEmpty() ? QStringLiteral("none") : configFile);
-    s += QStringLiteral("listen %1, admin %2, workers %3%4; ")
-             .arg(listen.toString(), adminListen.toString(), QString::number(workers),
-                  headless ? QStringLiteral(", headless") : QString());
+    // Whether an admin token is set, never the token itself.
+    s += QStringLiteral("listen %1, admin %2 (token %3), workers %4%5; ")
+             .arg(listen.toString(), adminListen.toString(),
+                  adminToken.isEmpty() ? QStringLiteral("none") : QStringLiteral("set"),
+                  QString::number(workers), headless ? QStringLiteral(", headless") : QString());
     s += QStringLiteral("data dir %1, db %2, ledger db %3; ")
              .arg(dataDir, db.redacted(),
                   ledgerDb ? ledgerDb->redacted() : QStringLiteral("same as db"));

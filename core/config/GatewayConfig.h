@@ -8,6 +8,7 @@
 #include <QList>
 #include <QMap>
 #include <QString>
+#include <QStringList>
 #include <QVariant>
 #include <optional>
 
@@ -29,6 +30,7 @@ struct GatewayConfig
     qint64 maxBodySize = qint64(10) * 1024 * 1024;  // bytes
     double headerTimeout = 10.0;                    // seconds, > 0
     double idleTimeout = 60.0;                      // seconds, > 0
+    QStringList trustedProxies;                     // CIDRs whose X-Forwarded-For is believed
 
     // [storage]
     QString dataDir;  // absolute; ConfigLoader sets defaultDataDir() unless configured
@@ -50,6 +52,9 @@ struct GatewayConfig
 
     // [metrics]
     QList<double> histogramBuckets;  // seconds, increasing; empty = built-in defaults
+
+    // [admin]
+    QString adminToken;  // Bearer token of /admin/v1; empty = the admin API refuses (503)
 
     // Raw key/values of sections registered with ConfigLoader::addExtraSection(), by section
     // name; values are QString, or QStringList for unquoted commas.

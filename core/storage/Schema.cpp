@@ -2,6 +2,16 @@
 
 namespace sluice {
 
+// The six limit columns shared by tiers, principal_defaults, users and api_keys.
+// DOUBLE PRECISION has REAL affinity in SQLite; BIGINT has INTEGER affinity.
+#define LIMIT_COLUMNS                        \
+    "requests_per_second DOUBLE PRECISION, " \
+    "burst BIGINT, "                         \
+    "requests_per_minute BIGINT, "           \
+    "tokens_per_minute BIGINT, "             \
+    "monthly_requests BIGINT, "              \
+    "monthly_tokens BIGINT, "
+
 QList<Migration> Schema::identityMigrations()
 {
     return {
@@ -17,8 +27,67 @@ QList<Migration> Schema::identityMigrations()
                             "started_at {{timestamp}} NOT NULL, "
                             "last_seen_at {{timestamp}} NOT NULL)"),
          }},
+        {2,
+         QStringLiteral("users, api keys, tiers, audit log"),
+         {
+             // Limits: NULL inherits (key > tier > per-principal default), 0 is unlimited.
+             // Timestamps are TEXT "yyyy-MM-ddTHH:mm:ss.zzzZ" (UTC, fixed width) in both
+             // databases, so they compare and sort as strings the same way everywhere.
+             QStringLiteral("CREATE TABLE tiers ("
+                            "name TEXT PRIMARY KEY, " LIMIT_COLUMNS "created_at TEXT NOT NULL, "
+                            "updated_at TEXT NOT NULL)"),
+             QStringLiteral(
+                 "CREATE TABLE principal_defaults ("
+                 "principal TEXT PRIMARY KEY CHECK (principal IN ('user', 'key')), " LIMIT_COLUMNS
+                 "updated_at TEXT NOT NULL)"),
+             QStringLiteral(
+                 "CREATE TABLE users ("
+                 "id {{id}}, "
+                 "name TEXT NOT NULL UNIQUE, "
+                 "email TEXT, "
+                 "tier TEXT NOT NULL REFERENCES tiers (name), "
+                 "status TEXT NOT NULL CHECK (status IN ('active', 'disabled')), " LIMIT_COLUMNS
+                 "created_at TEXT NOT NULL, "
+                 "updated_at TEXT NOT NULL)"),
+             // hash: hex SHA-256 of the key, the only trace of the key material at rest.
+             // models: JSON array of globs, "[]" = every model.
+             QStringLiteral("CREATE TABLE api_keys ("
+                            "id {{id}}, "
+                            "user_id BIGINT NOT NULL REFERENCES users (id), "
+                            "name TEXT NOT NULL DEFAULT '', "
+                            "prefix TEXT NOT NULL, "
+                            "hash TEXT NOT NULL UNIQUE, "
+                            "tier TEXT REFERENCES tiers (name), " LIMIT_COLUMNS
+                            "models TEXT NOT NULL DEFAULT '[]', "
+                            "status TEXT NOT NULL CHECK (status IN ('active', 'revoked')), "
+                            "created_at TEXT NOT NULL, "
+                            "last_used_at TEXT, "
+                            "expires_at TEXT, "
+                            "updated_at TEXT NOT NULL)"),
+             QStringLiteral("CREATE INDEX api_keys_user_id ON api_keys (user_id)"),
+             QStringLiteral("CREATE INDEX api_keys_prefix ON api_keys (prefix)"),
+             QStringLiteral("CREATE INDEX users_tier ON users (tier)"),
+             // Who changed what; details is a JSON object and never holds key material.
+             QStringLiteral("CREATE TABLE audit_log ("
+                            "id {{id}}, "
+                            "at TEXT NOT NULL, "
+                            "actor TEXT NOT NULL, "
+                            "action TEXT NOT NULL, "
+                            "target_type TEXT NOT NULL, "
+                            "target_id TEXT NOT NULL, "
+                            "details TEXT NOT NULL DEFAULT '{}')"),
+             QStringLiteral("CREATE INDEX audit_log_at ON audit_log (at)"),
+             // Bumped by every identity edit in the edit's transaction: gateways poll this one
+             // row to know when to reload their key cache (also edits made by other processes).
+             QStringLiteral("CREATE TABLE identity_revision ("
+                            "id INTEGER PRIMARY KEY CHECK (id = 1), "
+                            "revision BIGINT NOT NULL)"),
+             QStringLiteral("INSERT INTO identity_revision (id, revision) VALUES (1, 1)"),
+         }},
     };
 }
+
+#undef LIMIT_COLUMNS
 
 QList<Migration> Schema::ledgerMigrations()
 {

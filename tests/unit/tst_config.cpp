@@ -354,8 +354,8 @@ void TestConfig::errors_data()
         << none << none << QByteArray("[srv]\nlisten = 127.0.0.1:1\n") << K::UnknownSection
         << QStringList{s("unknown section [srv] in %INI%"), s("[server], [storage]")};
     QTest::newRow("unregistered dynamic section")
-        << none << none << QByteArray("[tier.pro]\nrpm = 1\n") << K::UnknownSection
-        << QStringList{s("unknown section [tier.pro]")};
+        << none << none << QByteArray("[tiers.pro]\nrpm = 1\n") << K::UnknownSection
+        << QStringList{s("unknown section [tiers.pro]")};
     QTest::newRow("missing config file")
         << QStringList{s("--config"), s("/nonexistent/sluice.ini")} << none << noIni
         << K::UnreadableFile

@@ -297,6 +297,11 @@ void TestStorage::migrationsApply()
     const QDateTime appliedAt = q->value(3).toDateTime();
     QVERIFY2(appliedAt.isValid(), qPrintable(q->value(3).toString()));
     QVERIFY(qAbs(appliedAt.secsTo(QDateTime::currentDateTimeUtc())) < 300);
+    for (int v = 2; v <= Schema::identityMigrations().constLast().version; ++v) {
+        QVERIFY(q->next());
+        QCOMPARE(q->value(0).toString(), "identity");
+        QCOMPARE(q->value(1).toInt(), v);
+    }
     QVERIFY(q->next());
     QCOMPARE(q->value(0).toString(), "ledger");
     QCOMPARE(q->value(1).toInt(), 1);
@@ -386,7 +391,8 @@ void TestStorage::sharedDatabaseKeepsComponentsApart()
         Migrator::migrate(ledger, Schema::ledgerComponent(), Schema::ledgerMigrations(), &error),
         qPrintable(error));
     QCOMPARE(Migrator::currentVersion(identity, Schema::ledgerComponent()), 1);
-    QCOMPARE(countRows(identity, "SELECT COUNT(*) FROM schema_version"), 2);
+    QCOMPARE(countRows(identity, "SELECT COUNT(*) FROM schema_version"),
+             Schema::identityMigrations().size() + Schema::ledgerMigrations().size());
 }
 
 void TestStorage::futureVersionIsRefused()
@@ -395,16 +401,19 @@ void TestStorage::futureVersionIsRefused()
     QVERIFY(conn);
     QString error;
     QList<Migration> newer = Schema::identityMigrations();
-    newer.append({2, "from the future", {"CREATE TABLE future_thing (x TEXT)"}});
+    const int known = newer.constLast().version;
+    newer.append({known + 1, "from the future", {"CREATE TABLE future_thing (x TEXT)"}});
     QVERIFY2(Migrator::migrate(*conn, Schema::identityComponent(), newer, &error),
              qPrintable(error));
 
-    // This binary only knows v1: it must not touch the newer schema.
+    // This binary only knows up to `known`: it must not touch the newer schema.
     QVERIFY(!Migrator::migrate(*conn, Schema::identityComponent(), Schema::identityMigrations(),
                                &error));
-    QVERIFY2(error.contains("version 2") && error.contains("up to 1") && error.contains("identity"),
+    QVERIFY2(error.contains(QStringLiteral("version %1").arg(known + 1)) &&
+                 error.contains(QStringLiteral("up to %1").arg(known)) &&
+                 error.contains("identity"),
              qPrintable(error));
-    QCOMPARE(Migrator::currentVersion(*conn, Schema::identityComponent()), 2);
+    QCOMPARE(Migrator::currentVersion(*conn, Schema::identityComponent()), known + 1);
 }
 
 void TestStorage::failedMigrationLeavesNothing()
@@ -469,11 +478,12 @@ void TestStorage::concurrentMigrationsBothSucceed()
         total += applied[i];
     }
     // Every migration was applied exactly once, by whichever thread got the lock first.
-    QCOMPARE(total, 2);
+    const int expected = Schema::identityMigrations().size() + Schema::ledgerMigrations().size();
+    QCOMPARE(total, expected);
     DatabaseConnection check(url, "check");
     QString error;
     QVERIFY2(check.open(&error), qPrintable(error));
-    QCOMPARE(countRows(check, "SELECT COUNT(*) FROM schema_version"), 2);
+    QCOMPARE(countRows(check, "SELECT COUNT(*) FROM schema_version"), expected);
     QCOMPARE(countRows(check, "SELECT COUNT(*) FROM gateway_instances"), 0);
 }
 

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "IdentityTypes.h"
+
+#include <QDateTime>
+#include <QString>
+#include <QStringList>
+#include <optional>
+
+namespace sluice {
+
+// How the command line spells values it reads and prints: model lists, dates, limits.
+// (Dates it reads with Timestamp::parse, like the admin API.)
+class CliValues
+{
+public:
+    // "gpt-4o*, claude-*" -> {"gpt-4o*", "claude-*"}; empty entries are dropped.
+    static QStringList parseModels(const QString &text);
+    // A table cell: "-" for empty text, so every row has the same number of words.
+    static QString cell(const QString &text);
+
+    // "2026-11-23T18:00Z" (minutes, UTC), or `none` when the time is invalid (never used, never
+    // expires).
+    static QString formatDate(const QDateTime &time, const QString &none);
+    // The six resolved limits for a table row, in LimitFlags::fields() order: "unlimited" for
+    // 0, else the number, with "*" when `own` (the principal's override) sets the field.
+    static QStringList limitCells(const EffectiveLimits &limits, const LimitOverrides &own);
+    // The six stored fields, "inherit" when unset.
+    static QStringList storedCells(const LimitOverrides &limits);
+    // "rps 10, burst 20, rpm unlimited, ..." from the stored fields.
+    static QString storedSummary(const LimitOverrides &limits);
+};
+
+}  // namespace sluice

@@ -1,0 +1,643 @@
+#include "AdminApi.h"
+
+#include "DatabaseThread.h"
+#include "IdentityJson.h"
+#include "IdentityValidation.h"
+#include "LimitFields.h"
+#include "LogCategories.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace sluice {
+
+namespace {
+
+HttpResponse jsonResponse(int status, const QJsonObject &json)
+{
+    HttpResponse response =
+        HttpResponse::json(status, QJsonDocument(json).toJson(QJsonDocument::Compact));
+    // Admin answers carry account data, and once a plaintext key: no cache may keep them.
+    response.headers.add(QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store"));
+    return response;
+}
+
+// {"error":{"message","type","code","field"}}: OpenAI's error shape plus the field at fault.
+HttpResponse errorResponse(int status, const QString &message, const char *type, const char *code,
+                           const QString &field = QString())
+{
+    const QJsonObject error = {
+        {QStringLiteral("message"), message},
+        {QStringLiteral("type"), QLatin1String(type)},
+        {QStringLiteral("code"), QLatin1String(code)},
+        {QStringLiteral("field"), field.isEmpty() ? QJsonValue(QJsonValue::Null) : field}};
+    return jsonResponse(status, {{QStringLiteral("error"), error}});
+}
+
+HttpResponse errorResponse(const AdminError &e)
+{
+    switch (e.kind) {
+        case AdminError::Kind::Invalid:
+            return errorResponse(e.httpStatus(), e.message, "invalid_request_error",
+                                 "invalid_value", e.field);
+        case AdminError::Kind::NotFound:
+            return errorResponse(e.httpStatus(), e.message, "not_found_error", "not_found",
+                                 e.field);
+        case AdminError::Kind::Conflict:
+            return errorResponse(e.httpStatus(), e.message, "conflict_error", "conflict", e.field);
+        case AdminError::Kind::Internal:
+            break;
+    }
+    // Database trouble: worth an operator's attention, not only the caller's.
+    qCWarning(lcGateway).noquote() << "admin API:" << e.message;
+    return errorResponse(e.httpStatus(), e.message, "server_error", "internal_error", e.field);
+}
+
+template <typename T>
+HttpResponse answer(const AdminResult<T> &result, int status = 200)
+{
+    if (!result.ok())
+        return errorResponse(*result.error);
+    return jsonResponse(status, IdentityJson::toJson(*result.value));
+}
+
+// A 201 for a created resource, with its address.
+template <typename T>
+HttpResponse created(const AdminResult<T> &result, const char *collection, qint64 id)
+{
+    HttpResponse response = answer(result, 201);
+    if (result.ok())
+        response.headers.add(QByteArrayLiteral("Location"),
+                             QByteArray(collection) + '/' + QByteArray::number(id));
+    return response;
+}
+
+// {"data": [...], "next_after": id | null}. A full page may have more after it; the id of its
+// last row is where the next page starts.
+template <typename T>
+HttpResponse listAnswer(const AdminResult<QList<T>> &result, int limit)
+{
+    if (!result.ok())
+        return errorResponse(*result.error);
+    QJsonArray data;
+    for (const T &row : *result.value)
+        data.append(IdentityJson::toJson(row));
+    const bool full = !result.value->isEmpty() && result.value->size() >= limit;
+    return jsonResponse(
+        200, {{QStringLiteral("data"), data},
+              {QStringLiteral("next_after"),
+               full ? QJsonValue(result.value->last().id) : QJsonValue(QJsonValue::Null)}});
+}
+
+// PUT replaces: every limit the body does not set goes back to inheriting.
+void clearUnset(LimitsPatch &patch)
+{
+    for (const QString &name : LimitFields::names()) {
+        if (LimitFields::value(patch.limits, name).isNull() && !patch.clearLimits.contains(name))
+            patch.clearLimits << name;
+    }
+}
+
+bool isPrincipal(const QString &name)
+{
+    return name == QLatin1String("user") || name == QLatin1String("key");
+}
+
+}  // namespace
+
+AdminApi::AdminApi(DatabaseThread &db, const QString &token)
+    : m_db(db), m_token(token), m_gate(std::make_shared<Gate>())
+{}
+
+AdminApi::~AdminApi()
+{
+    close();
+}
+
+void AdminApi::close()
+{
+    QMutexLocker lock(&m_gate->mutex);
+    m_gate->open = false;
+}
+
+void AdminApi::registerRoutes(Router &router)
+{
+    struct Resource
+    {
+        QByteArray path;  // exact path, or with a trailing "/" the prefix of an item route
+        QByteArray name;  // the route template: the label of metrics and the access log
+        QList<QPair<QByteArray, Handler>> methods;
+    };
+    const Resource resources[] = {
+        {"/admin/v1/users",
+         "/admin/v1/users",
+         {{"GET", &AdminApi::listUsers}, {"POST", &AdminApi::createUser}}},
+        {"/admin/v1/users/",
+         "/admin/v1/users/{id}",
+         {{"GET", &AdminApi::getUser}, {"PATCH", &AdminApi::updateUser}}},
+        {"/admin/v1/keys",
+         "/admin/v1/keys",
+         {{"GET", &AdminApi::listKeys}, {"POST", &AdminApi::createKey}}},
+        {"/admin/v1/keys/",
+         "/admin/v1/keys/{id}",
+         {{"GET", &AdminApi::getKey},
+          {"PATCH", &AdminApi::updateKey},
+          {"DELETE", &AdminApi::revokeKey}}},
+        {"/admin/v1/tiers", "/admin/v1/tiers", {{"GET", &AdminApi::listTiers}}},
+        {"/admin/v1/tiers/",
+         "/admin/v1/tiers/{name}",
+         {{"GET", &AdminApi::getTier},
+          {"PUT", &AdminApi::putTier},
+          {"PATCH", &AdminApi::patchTier}}},
+        {"/admin/v1/defaults", "/admin/v1/defaults", {{"GET", &AdminApi::getDefaults}}},
+        {"/admin/v1/defaults/",
+         "/admin/v1/defaults/{principal}",
+         {{"GET", &AdminApi::getPrincipalDefaults},
+          {"PUT", &AdminApi::putPrincipalDefaults},
+          {"PATCH", &AdminApi::patchPrincipalDefaults}}},
+    };
+    // Every method on every resource gets a handler of ours, the wrong ones a 405, so the
+    // token is checked before anything about a route is revealed.
+    const QByteArray methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    for (const Resource &res : resources) {
+        const bool item = res.path.endsWith('/');
+        QByteArray allow;
+        for (const auto &[method, handler] : res.methods)
+            allow += (allow.isEmpty() ? "" : ", ") + method + (method == "GET" ? ", HEAD" : "");
+        for (const QByteArray &method : methods) {
+            RouteHandler handler = methodNotAllowed(allow);
+            for (const auto &[m, h] : res.methods) {
+                if (m == method)
+                    handler = route(item ? res.path : QByteArray(), h);
+            }
+            if (item)
+                router.addPrefix(method, res.path, res.name, std::move(handler));
+            else
+                router.add(method, res.path, res.name, std::move(handler));
+        }
+    }
+    // Anything else under /admin/ (registered last: prefixes match in order).
+    for (const QByteArray &method : methods)
+        router.addPrefix(method, "/admin/", "none", route({}, &AdminApi::notFound));
+}
+
+RouteHandler AdminApi::route(const QByteArray &prefix, Handler handler)
+{
+    return [this, prefix, handler](HttpResponder responder) {
+        if (!authorize(responder))
+            return;
+        const HttpRequest &request = responder.request();
+        Call call{responder,
+                  QStringLiteral("admin-api@") + QString::fromLatin1(request.peerAddress),
+                  {},
+                  QUrlQuery(QString::fromUtf8(request.head.query()))};
+        if (!prefix.isEmpty()) {
+            const QByteArrayView rest = request.path().sliced(prefix.size());
+            if (rest.isEmpty() || rest.contains('/')) {
+                notFound(call);
+                return;
+            }
+            call.item = QString::fromUtf8(QByteArray::fromPercentEncoding(rest.toByteArray()));
+        }
+        (this->*handler)(call);
+    };
+}
+
+RouteHandler AdminApi::methodNotAllowed(const QByteArray &allow)
+{
+    return [this, allow](HttpResponder responder) {
+        if (!authorize(responder))
+            return;
+        const HttpRequest &request = responder.request();
+        HttpResponse response = errorResponse(
+            405,
+            QStringLiteral("method %1 is not allowed on %2; allowed: %3")
+                .arg(QString::fromLatin1(request.method()),
+                     QString::fromUtf8(request.path().toByteArray()), QString::fromLatin1(allow)),
+            "invalid_request_error", "method_not_allowed");
+        response.headers.add(QByteArrayLiteral("Allow"), allow);
+        responder.send(std::move(response));
+    };
+}
+
+bool AdminApi::authorize(HttpResponder &responder) const
+{
+    const QByteArray challenge = QByteArrayLiteral("Bearer realm=\"sluice-admin\"");
+    HttpResponse response;
+    switch (m_token.check(responder.request().header("Authorization"))) {
+        case AdminToken::Check::Ok:
+            return true;
+        case AdminToken::Check::NotConfigured:
+            response = errorResponse(
+                503,
+                QStringLiteral("the admin API is disabled because no admin token is configured: "
+                               "set SLUICE_ADMIN_TOKEN, --admin-token or admin_token in [admin] "
+                               "of the INI file, then restart sluice"),
+                "server_error", "admin_token_not_configured");
+            break;
+        case AdminToken::Check::Missing:
+            response = errorResponse(
+                401, QStringLiteral("missing admin token: send Authorization: Bearer <token>"),
+                "authentication_error", "missing_admin_token");
+            response.headers.add(QByteArrayLiteral("WWW-Authenticate"), challenge);
+            break;
+        case AdminToken::Check::Wrong:
+            response = errorResponse(401, QStringLiteral("the admin token is not valid"),
+                                     "authentication_error", "invalid_admin_token");
+            response.headers.add(QByteArrayLiteral("WWW-Authenticate"),
+                                 challenge + ", error=\"invalid_token\"");
+            break;
+    }
+    responder.send(std::move(response));
+    return false;
+}
+
+void AdminApi::run(Call &call, Job job)
+{
+    std::shared_ptr<Gate> gate = m_gate;
+    {
+        QMutexLocker lock(&gate->mutex);
+        if (!gate->open) {
+            call.responder.send(errorResponse(503, QStringLiteral("the gateway is shutting down"),
+                                              "server_error", "shutting_down"));
+            return;
+        }
+    }
+    m_db.post([responder = call.responder, actor = call.actor, job = std::move(job),
+               gate](DatabaseConnection &connection) {
+        AdminService service(connection, actor);
+        HttpResponse response = job(service);
+        // Posting under the gate's lock: close() cannot return (and the workers cannot be
+        // deleted) while a result is on its way to one.
+        QMutexLocker lock(&gate->mutex);
+        if (!gate->open)
+            return;
+        QMetaObject::invokeMethod(responder.context(), [responder, response]() mutable {
+            responder.send(std::move(response));
+        });
+    });
+}
+
+bool AdminApi::onlyParameters(Call &call, const QStringList &allowed)
+{
+    const auto items = call.query.queryItems(QUrl::FullyDecoded);
+    for (const auto &[name, value] : items) {
+        if (allowed.contains(name))
+            continue;
+        const QString expected = allowed.isEmpty() ? QStringLiteral("this route takes none")
+                                                   : QStringLiteral("expected one of ") +
+                                                         allowed.join(QStringLiteral(", "));
+        call.responder.send(errorResponse(400,
+                                          QStringLiteral("unknown query parameter %1; %2")
+                                              .arg(IdentityValidation::quoted(name), expected),
+                                          "invalid_request_error", "unknown_parameter", name));
+        return false;
+    }
+    return true;
+}
+
+std::optional<QJsonObject> AdminApi::jsonBody(Call &call)
+{
+    const HttpRequest &request = call.responder.request();
+    const QByteArray contentType = request.header("Content-Type");
+    if (!contentType.isEmpty()) {
+        const QByteArray media = contentType.split(';').first().trimmed().toLower();
+        if (media != "application/json" && !media.endsWith("+json")) {
+            call.responder.send(errorResponse(
+                415,
+                QStringLiteral("the body must be JSON sent with Content-Type: application/json, "
+                               "got %1")
+                    .arg(IdentityValidation::quoted(QString::fromLatin1(contentType))),
+                "invalid_request_error", "unsupported_media_type"));
+            return std::nullopt;
+        }
+    }
+    QString problem;
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(request.body, &parseError);
+    if (request.body.trimmed().isEmpty())
+        problem = QStringLiteral("the request body is empty; expected a JSON object");
+    else if (parseError.error != QJsonParseError::NoError)
+        problem = QStringLiteral("the request body is not valid JSON: %1 at offset %2")
+                      .arg(parseError.errorString())
+                      .arg(parseError.offset);
+    else if (!doc.isObject())
+        problem = QStringLiteral("the request body must be a JSON object");
+    if (problem.isEmpty())
+        return doc.object();
+    call.responder.send(errorResponse(400, problem, "invalid_request_error", "invalid_json"));
+    return std::nullopt;
+}
+
+std::optional<Page> AdminApi::page(Call &call)
+{
+    Page page;
+    auto invalid = [&call](const QString &name, const QString &text) {
+        call.responder.send(errorResponse(400,
+                                          QStringLiteral("%1 must be a whole number, got %2")
+                                              .arg(name, IdentityValidation::quoted(text)),
+                                          "invalid_request_error", "invalid_value", name));
+    };
+    bool ok = true;
+    const QString limit = QStringLiteral("limit");
+    if (call.query.hasQueryItem(limit)) {
+        const QString text = call.query.queryItemValue(limit, QUrl::FullyDecoded);
+        page.limit = text.toInt(&ok);
+        if (!ok) {
+            invalid(limit, text);
+            return std::nullopt;
+        }
+    }
+    const QString after = QStringLiteral("after");
+    if (call.query.hasQueryItem(after)) {
+        const QString text = call.query.queryItemValue(after, QUrl::FullyDecoded);
+        page.afterId = text.toLongLong(&ok);
+        if (!ok) {
+            invalid(after, text);
+            return std::nullopt;
+        }
+    }
+    if (const auto e = IdentityValidation::page(page.limit, page.afterId)) {
+        call.responder.send(errorResponse(*e));
+        return std::nullopt;
+    }
+    return page;
+}
+
+// ---- users ----
+
+void AdminApi::listUsers(Call &call)
+{
+    if (!onlyParameters(call,
+                        {QStringLiteral("limit"), QStringLiteral("after"), QStringLiteral("tier"),
+                         QStringLiteral("status"), QStringLiteral("name")}))
+        return;
+    const std::optional<Page> p = page(call);
+    if (!p)
+        return;
+    UserFilter filter;
+    filter.tier = call.query.queryItemValue(QStringLiteral("tier"), QUrl::FullyDecoded);
+    filter.status = call.query.queryItemValue(QStringLiteral("status"), QUrl::FullyDecoded);
+    filter.nameContains = call.query.queryItemValue(QStringLiteral("name"), QUrl::FullyDecoded);
+    run(call,
+        [filter, p = *p](AdminService &s) { return listAnswer(s.listUsers(filter, p), p.limit); });
+}
+
+void AdminApi::createUser(Call &call)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    const std::optional<QJsonObject> body = jsonBody(call);
+    if (!body)
+        return;
+    AdminError error;
+    const std::optional<NewUser> user = IdentityJson::newUserFromJson(*body, &error);
+    if (!user) {
+        call.responder.send(errorResponse(error));
+        return;
+    }
+    run(call, [user = *user](AdminService &s) {
+        const AdminResult<User> r = s.createUser(user);
+        return created(r, "/admin/v1/users", r.ok() ? r.value->id : 0);
+    });
+}
+
+void AdminApi::getUser(Call &call)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    run(call, [id = call.item](AdminService &s) { return answer(s.getUser(id)); });
+}
+
+void AdminApi::updateUser(Call &call)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    const std::optional<QJsonObject> body = jsonBody(call);
+    if (!body)
+        return;
+    AdminError error;
+    const std::optional<UserPatch> patch = IdentityJson::userPatchFromJson(*body, &error);
+    if (!patch) {
+        call.responder.send(errorResponse(error));
+        return;
+    }
+    run(call, [id = call.item, patch = *patch](AdminService &s) {
+        return answer(s.updateUser(id, patch));
+    });
+}
+
+// ---- keys ----
+
+void AdminApi::listKeys(Call &call)
+{
+    if (!onlyParameters(call,
+                        {QStringLiteral("limit"), QStringLiteral("after"), QStringLiteral("user"),
+                         QStringLiteral("tier"), QStringLiteral("status")}))
+        return;
+    const std::optional<Page> p = page(call);
+    if (!p)
+        return;
+    KeyFilter filter;
+    filter.userName = call.query.queryItemValue(QStringLiteral("user"), QUrl::FullyDecoded);
+    filter.tier = call.query.queryItemValue(QStringLiteral("tier"), QUrl::FullyDecoded);
+    filter.status = call.query.queryItemValue(QStringLiteral("status"), QUrl::FullyDecoded);
+    run(call,
+        [filter, p = *p](AdminService &s) { return listAnswer(s.listKeys(filter, p), p.limit); });
+}
+
+void AdminApi::createKey(Call &call)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    const std::optional<QJsonObject> body = jsonBody(call);
+    if (!body)
+        return;
+    AdminError error;
+    const std::optional<NewKey> key = IdentityJson::newKeyFromJson(*body, &error);
+    if (!key) {
+        call.responder.send(errorResponse(error));
+        return;
+    }
+    // The only answer that carries the plaintext; it is built here and never logged.
+    run(call, [key = *key](AdminService &s) {
+        const AdminResult<CreatedKey> r = s.createKey(key);
+        return created(r, "/admin/v1/keys", r.ok() ? r.value->key.id : 0);
+    });
+}
+
+void AdminApi::getKey(Call &call)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    run(call, [id = call.item](AdminService &s) { return answer(s.getKey(id)); });
+}
+
+void AdminApi::updateKey(Call &call)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    const std::optional<QJsonObject> body = jsonBody(call);
+    if (!body)
+        return;
+    AdminError error;
+    const std::optional<KeyPatch> patch = IdentityJson::keyPatchFromJson(*body, &error);
+    if (!patch) {
+        call.responder.send(errorResponse(error));
+        return;
+    }
+    run(call, [id = call.item, patch = *patch](AdminService &s) {
+        return answer(s.updateKey(id, patch));
+    });
+}
+
+void AdminApi::revokeKey(Call &call)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    run(call, [id = call.item](AdminService &s) { return answer(s.revokeKey(id)); });
+}
+
+// ---- tiers ----
+
+void AdminApi::listTiers(Call &call)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    run(call, [](AdminService &s) {
+        const AdminResult<QList<Tier>> r = s.listTiers();
+        if (!r.ok())
+            return errorResponse(*r.error);
+        QJsonArray data;
+        for (const Tier &tier : *r.value)
+            data.append(IdentityJson::toJson(tier));
+        return jsonResponse(200, {{QStringLiteral("data"), data}});
+    });
+}
+
+void AdminApi::getTier(Call &call)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    run(call, [name = call.item](AdminService &s) { return answer(s.getTier(name)); });
+}
+
+void AdminApi::putTier(Call &call)
+{
+    setTier(call, true);
+}
+
+void AdminApi::patchTier(Call &call)
+{
+    setTier(call, false);
+}
+
+void AdminApi::setTier(Call &call, bool replace)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    const std::optional<QJsonObject> body = jsonBody(call);
+    if (!body)
+        return;
+    // A tier as GET returns it may be sent back whole; its name must then be this one.
+    const QJsonValue name = body->value(QStringLiteral("name"));
+    if (!name.isUndefined() && name != QJsonValue(call.item)) {
+        call.responder.send(
+            errorResponse(400,
+                          QStringLiteral("name in the body must match the tier in the path, %1")
+                              .arg(IdentityValidation::quoted(call.item)),
+                          "invalid_request_error", "invalid_value", QStringLiteral("name")));
+        return;
+    }
+    AdminError error;
+    std::optional<LimitsPatch> patch = IdentityJson::limitsPatchFromJson(
+        *body, &error,
+        {QStringLiteral("name"), QStringLiteral("created_at"), QStringLiteral("updated_at")});
+    if (!patch) {
+        call.responder.send(errorResponse(error));
+        return;
+    }
+    if (replace)
+        clearUnset(*patch);
+    run(call, [name = call.item, patch = *patch](AdminService &s) {
+        return answer(s.setTier(name, patch.limits, patch.clearLimits));
+    });
+}
+
+// ---- per-principal defaults ----
+
+void AdminApi::getDefaults(Call &call)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    run(call, [](AdminService &s) { return answer(s.getDefaults()); });
+}
+
+void AdminApi::getPrincipalDefaults(Call &call)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    if (!isPrincipal(call.item)) {
+        notFound(call);
+        return;
+    }
+    run(call, [principal = call.item](AdminService &s) {
+        const AdminResult<PrincipalDefaults> r = s.getDefaults();
+        if (!r.ok())
+            return errorResponse(*r.error);
+        return jsonResponse(
+            200, IdentityJson::toJson(principal == QLatin1String("user") ? r.value->user
+                                                                         : r.value->key));
+    });
+}
+
+void AdminApi::putPrincipalDefaults(Call &call)
+{
+    setPrincipalDefaults(call, true);
+}
+
+void AdminApi::patchPrincipalDefaults(Call &call)
+{
+    setPrincipalDefaults(call, false);
+}
+
+void AdminApi::setPrincipalDefaults(Call &call, bool replace)
+{
+    if (!onlyParameters(call, {}))
+        return;
+    if (!isPrincipal(call.item)) {
+        notFound(call);
+        return;
+    }
+    const std::optional<QJsonObject> body = jsonBody(call);
+    if (!body)
+        return;
+    AdminError error;
+    std::optional<LimitsPatch> patch = IdentityJson::limitsPatchFromJson(*body, &error);
+    if (!patch) {
+        call.responder.send(errorResponse(error));
+        return;
+    }
+    if (replace)
+        clearUnset(*patch);
+    run(call, [principal = call.item, patch = *patch](AdminService &s) {
+        const AdminResult<PrincipalDefaults> r =
+            s.setDefaults(principal, patch.limits, patch.clearLimits);
+        if (!r.ok())
+            return errorResponse(*r.error);
+        return jsonResponse(
+            200, IdentityJson::toJson(principal == QLatin1String("user") ? r.value->user
+                                                                         : r.value->key));
+    });
+}
+
+void AdminApi::notFound(Call &call)
+{
+    call.responder.send(
+        errorResponse(404,
+                      QStringLiteral("no admin resource at %1 (see docs/admin-api.md)")
+                          .arg(QString::fromUtf8(call.responder.request().path().toByteArray())),
+                      "not_found_error", "not_found"));
+}
+
+}  // namespace sluice

@@ -1,0 +1,106 @@
+#pragma once
+
+#include "AdminService.h"
+#include "AdminToken.h"
+#include "HttpResponder.h"
+#include "Router.h"
+
+#include <QJsonObject>
+#include <QMutex>
+#include <QString>
+#include <QUrlQuery>
+#include <functional>
+#include <memory>
+
+namespace sluice {
+
+class DatabaseThread;
+
+// The admin REST API (/admin/v1): users, API keys, tiers and per-principal defaults as JSON,
+// behind the admin bearer token. It only translates HTTP to AdminService calls and back; every
+// call runs on a DatabaseThread, so the admin listener's HTTP thread never waits on SQL, and
+// the answer is posted back to the worker that owns the request. docs/admin-api.md is the
+// reference of the routes.
+class AdminApi
+{
+public:
+    // The admin listener's request body limit: admin bodies are small JSON objects, and the
+    // server refuses a larger one with 413 before any handler (or the token check) runs.
+    static constexpr qint64 MaxBodyBytes = 1024 * 1024;
+
+    // `db` runs the AdminService calls and must outlive every job posted to it; `token` empty
+    // means none is configured (every call answers 503).
+    AdminApi(DatabaseThread &db, const QString &token);
+    ~AdminApi();
+    AdminApi(const AdminApi &) = delete;
+    AdminApi &operator=(const AdminApi &) = delete;
+
+    bool isTokenConfigured() const { return m_token.isConfigured(); }
+
+    // Adds every /admin/v1 route to the admin listener's router. The handlers use `this`, so
+    // the AdminApi must outlive the front end serving that router.
+    void registerRoutes(Router &router);
+
+    // Stops handing database results to the HTTP workers, and refuses new calls with 503. Call
+    // it (main thread) before the admin front end stops, since stopping deletes the workers a
+    // late database job would otherwise post to.
+    void close();
+
+private:
+    // One authenticated request on its way to a handler.
+    struct Call
+    {
+        HttpResponder responder;
+        QString actor;    // who the audit log names: "admin-api@PEER"
+        QString item;     // the decoded {id}/{name} path segment of item routes
+        QUrlQuery query;  // decoded query parameters
+    };
+    using Handler = void (AdminApi::*)(Call &);
+    // Runs on the database thread and builds the whole answer there.
+    using Job = std::function<HttpResponse(AdminService &)>;
+
+    // Whether results may still be posted to the workers; shared with queued jobs, which
+    // may outlive the AdminApi.
+    struct Gate
+    {
+        QMutex mutex;
+        bool open = true;
+    };
+
+    RouteHandler route(const QByteArray &prefix, Handler handler);
+    RouteHandler methodNotAllowed(const QByteArray &allow);
+    bool authorize(HttpResponder &responder) const;
+    void run(Call &call, Job job);
+
+    // Request helpers; each answers the error itself and returns false / nullopt.
+    static bool onlyParameters(Call &call, const QStringList &allowed);
+    static std::optional<QJsonObject> jsonBody(Call &call);
+    static std::optional<Page> page(Call &call);
+
+    void listUsers(Call &call);
+    void createUser(Call &call);
+    void getUser(Call &call);
+    void updateUser(Call &call);
+    void listKeys(Call &call);
+    void createKey(Call &call);
+    void getKey(Call &call);
+    void updateKey(Call &call);
+    void revokeKey(Call &call);
+    void listTiers(Call &call);
+    void getTier(Call &call);
+    void putTier(Call &call);
+    void patchTier(Call &call);
+    void setTier(Call &call, bool replace);
+    void getDefaults(Call &call);
+    void getPrincipalDefaults(Call &call);
+    void putPrincipalDefaults(Call &call);
+    void patchPrincipalDefaults(Call &call);
+    void setPrincipalDefaults(Call &call, bool replace);
+    void notFound(Call &call);
+
+    DatabaseThread &m_db;
+    AdminToken m_token;
+    std::shared_ptr<Gate> m_gate;
+};
+
+}  // namespace sluice

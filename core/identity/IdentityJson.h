@@ -1,0 +1,60 @@
+#pragma once
+
+#include "AdminService.h"
+#include "IdentityTypes.h"
+
+#include <QJsonObject>
+#include <QStringList>
+#include <optional>
+
+namespace sluice {
+
+// The limits part of a PUT/PATCH body (tiers, defaults): set fields, and the fields a JSON null
+// resets to inherit. An absent member leaves its field as it is.
+struct LimitsPatch
+{
+    LimitOverrides limits;
+    QStringList clearLimits;
+};
+
+// JSON shapes of the identity resources, shared by the admin REST API, the CLI's --json output
+// and the dashboard. Limits are the six snake_case members (requests_per_second, burst,
+// requests_per_minute, tokens_per_minute, monthly_requests, monthly_tokens) at the top level
+// of a resource, null meaning "inherit"; timestamps are ISO 8601 UTC with milliseconds, null
+// when unset. Key hashes are never part of any shape.
+//
+// The parsers check JSON types only (value rules are AdminService's): a wrong type or an
+// unknown member gives an Invalid AdminError naming the field and the value, e.g.
+// `requests_per_minute must be a non-negative integer, got "abc"`.
+class IdentityJson
+{
+public:
+    static QJsonObject toJson(const LimitOverrides &limits);
+    static QJsonObject toJson(const EffectiveLimits &limits);
+    static QJsonObject toJson(const User &user);
+    // effectiveTier (the key's tier, else its user's) is added as "effective_tier" when given.
+    static QJsonObject toJson(const ApiKey &key, const QString &effectiveTier = QString());
+    // The key's shape plus "key": the plaintext, for the one answer that creates it.
+    static QJsonObject toJson(const CreatedKey &created, const QString &effectiveTier = QString());
+    static QJsonObject toJson(const Tier &tier);
+    static QJsonObject toJson(const PrincipalDefaults &defaults);  // {"user": {...}, "key": {...}}
+
+    // {"name", "email"?, "tier"?, limits?}; null limits mean inherit (as absent).
+    static std::optional<NewUser> newUserFromJson(const QJsonObject &json, AdminError *error);
+    // {"email"?, "tier"?, "status"?, limits?}; "email": null or "" removes the email, a null
+    // limit resets it to inherit.
+    static std::optional<UserPatch> userPatchFromJson(const QJsonObject &json, AdminError *error);
+    // {"user" (name or numeric id), "create_user"?, "name"?, "tier"?, "models"?, "expires_at"?,
+    // limits?}
+    static std::optional<NewKey> newKeyFromJson(const QJsonObject &json, AdminError *error);
+    // {"name"?, "tier"? (null or "" = the user's), "models"? (null = every model),
+    // "expires_at"? (null = never), limits?}
+    static std::optional<KeyPatch> keyPatchFromJson(const QJsonObject &json, AdminError *error);
+    // The six limit members only; members listed in `ignored` (e.g. "name", "created_at" of a
+    // resource sent back whole) are skipped instead of refused.
+    static std::optional<LimitsPatch> limitsPatchFromJson(const QJsonObject &json,
+                                                          AdminError *error,
+                                                          const QStringList &ignored = {});
+};
+
+}  // namespace sluice

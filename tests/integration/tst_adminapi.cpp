@@ -1,0 +1,1121 @@
+// Integration tests of the admin REST API (/admin/v1): the real sluice binary in a child
+// process, on SQLite and on a fresh PostgreSQL database per test, spoken to over HTTP. Covers
+// every endpoint and error path, pagination, and that a plaintext key is shown once and then
+// never again: not by the API, not in the database, not in the log.
+
+#include "GatewayProcess.h"
+#include "TestFixtures.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QSet>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QUrl>
+#include <QtTest>
+#include <memory>
+
+using namespace sluice::test;
+
+namespace {
+
+const QString kBinary = QStringLiteral(SLUICE_BINARY);
+constexpr int kStartTimeoutMs = 15000;
+constexpr qint64 kMaxBody = 1024 * 1024;  // AdminApi::MaxBodyBytes
+
+QByteArray randomHex(int bytes)
+{
+    QByteArray raw(bytes, Qt::Uninitialized);
+    for (char &c : raw)
+        c = char(QRandomGenerator::global()->bounded(256));
+    return raw.toHex();
+}
+
+QByteArray compact(const QJsonObject &json)
+{
+    return QJsonDocument(json).toJson(QJsonDocument::Compact);
+}
+
+// ---- PostgreSQL: a database of its own per test (as tst_gateway does) -----------------------
+
+class PgSession
+{
+public:
+    explicit PgSession(const QUrl &url)
+    {
+        static int counter = 0;
+        m_name = QStringLiteral("tst_adminapi_%1").arg(++counter);
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_name);
+        db.setHostName(url.host());
+        db.setPort(url.port(5432));
+        db.setUserName(url.userName());
+        db.setPassword(url.password());
+        db.setDatabaseName(url.path().mid(1));
+        if (!db.open())
+            m_error = QStringLiteral("cannot connect to %1: %2")
+                          .arg(url.toString(), db.lastError().text());
+    }
+    ~PgSession()
+    {
+        QSqlDatabase::database(m_name, false).close();
+        QSqlDatabase::removeDatabase(m_name);
+    }
+    PgSession(const PgSession &) = delete;
+    PgSession &operator=(const PgSession &) = delete;
+
+    // Runs `sql` and returns the first column of every row; nullopt with *error on failure.
+    std::optional<QStringList> column(const QString &sql, const QVariantList &values,
+                                      QString *error)
+    {
+        if (!m_error.isEmpty()) {
+            *error = m_error;
+            return std::nullopt;
+        }
+        QSqlQuery q(QSqlDatabase::database(m_name, false));
+        // CREATE/DROP DATABASE cannot be prepared: plain statements run as they are.
+        bool ok = false;
+        if (values.isEmpty()) {
+            ok = q.exec(sql);
+        } else {
+            q.prepare(sql);
+            for (const QVariant &v : values)
+                q.addBindValue(v);
+            ok = q.exec();
+        }
+        if (!ok) {
+            *error = QStringLiteral("%1: %2").arg(sql, q.lastError().text());
+            return std::nullopt;
+        }
+        QStringList out;
+        while (q.next())
+            out << q.value(0).toString();
+        return out;
+    }
+    bool exec(const QString &sql, QString *error) { return column(sql, {}, error).has_value(); }
+
+private:
+    QString m_name;
+    QString m_error;
+};
+
+class PgDatabase
+{
+public:
+    explicit PgDatabase(const QString &fixtureUrl) : m_fixture(fixtureUrl)
+    {
+        m_name = QStringLiteral("sluice_admin_%1")
+                     .arg(QRandomGenerator::global()->generate64(), 16, 16, QLatin1Char('0'));
+    }
+    ~PgDatabase()
+    {
+        if (m_created) {
+            QString why;
+            if (!PgSession(m_fixture).exec(
+                    QStringLiteral("DROP DATABASE IF EXISTS %1 WITH (FORCE)").arg(m_name), &why))
+                qWarning().noquote() << "cannot drop" << m_name << ":" << why;
+        }
+    }
+    PgDatabase(const PgDatabase &) = delete;
+    PgDatabase &operator=(const PgDatabase &) = delete;
+
+    bool create(QString *error)
+    {
+        m_created =
+            PgSession(m_fixture).exec(QStringLiteral("CREATE DATABASE %1").arg(m_name), error);
+        return m_created;
+    }
+    QUrl qurl() const
+    {
+        QUrl u = m_fixture;
+        u.setPath(u'/' + m_name);
+        return u;
+    }
+    QString url() const { return qurl().toString(); }
+
+private:
+    QUrl m_fixture;
+    QString m_name;
+    bool m_created = false;
+};
+
+// ---- the admin API as a client sees it -----------------------------------------------------
+
+class AdminClient
+{
+public:
+    quint16 port = 0;
+    QByteArray token;
+
+    // Adds the bearer token (unless `headers` has an Authorization) and, with a body, the JSON
+    // content type (unless `headers` has a Content-Type).
+    HttpReply call(const QByteArray &method, const QByteArray &target, const QByteArray &body = {},
+                   HttpHeaderList headers = {}) const
+    {
+        auto has = [&headers](QByteArrayView name) {
+            for (const auto &h : headers) {
+                if (QByteArrayView(h.first).compare(name, Qt::CaseInsensitive) == 0)
+                    return true;
+            }
+            return false;
+        };
+        if (!token.isEmpty() && !has("Authorization"))
+            headers.append({QByteArray("Authorization"), "Bearer " + token});
+        if (!body.isEmpty() && !has("Content-Type"))
+            headers.append({QByteArray("Content-Type"), QByteArray("application/json")});
+        return httpRequest(port, method, target, headers, body, 10000);
+    }
+    HttpReply get(const QByteArray &target) const { return call("GET", target); }
+    HttpReply post(const QByteArray &target, const QByteArray &body) const
+    {
+        return call("POST", target, body);
+    }
+    HttpReply patch(const QByteArray &target, const QByteArray &body) const
+    {
+        return call("PATCH", target, body);
+    }
+    HttpReply put(const QByteArray &target, const QByteArray &body) const
+    {
+        return call("PUT", target, body);
+    }
+    HttpReply del(const QByteArray &target) const { return call("DELETE", target); }
+};
+
+// Empty when `r` is the admin API's error answer with that status and code, and with `field`
+// when given ("" = a null field); otherwise what differs, for QVERIFY2.
+QByteArray errorMismatch(const HttpReply &r, int status, const QString &code,
+                         const std::optional<QString> &field = std::nullopt)
+{
+    if (r.status != status)
+        return "expected " + QByteArray::number(status) + ", got " + r.describe();
+    if (!r.header("Content-Type").startsWith("application/json"))
+        return "not JSON: " + r.header("Content-Type");
+    const QJsonObject e = r.json().value(QStringLiteral("error")).toObject();
+    const QString message = e.value(QStringLiteral("message")).toString();
+    if (message.isEmpty() || e.value(QStringLiteral("type")).toString().isEmpty())
+        return "no message or type: " + r.describe();
+    if (e.value(QStringLiteral("code")).toString() != code)
+        return "expected code " + code.toUtf8() + ": " + r.describe();
+    if (!e.contains(QStringLiteral("field")))
+        return "no field member: " + r.describe();
+    if (!field)
+        return {};
+    const QJsonValue f = e.value(QStringLiteral("field"));
+    if (field->isEmpty() ? !f.isNull() : f.toString() != *field)
+        return "expected field " + (field->isEmpty() ? QByteArray("null") : field->toUtf8()) +
+               ": " + r.describe();
+    // A 400 names the field at fault in its message too.
+    if (status == 400 && !field->isEmpty() && !message.contains(*field))
+        return "the message does not name " + field->toUtf8() + ": " + r.describe();
+    return {};
+}
+
+#define VERIFY_ERROR(reply, status, ...)                                        \
+    do {                                                                        \
+        const QByteArray mismatch_ = errorMismatch(reply, status, __VA_ARGS__); \
+        QVERIFY2(mismatch_.isEmpty(), mismatch_.constData());                   \
+    } while (false)
+
+#define VERIFY_STATUS(reply, expected)                                        \
+    do {                                                                      \
+        const HttpReply &reply_ = (reply);                                    \
+        QVERIFY2(reply_.status == (expected), reply_.describe().constData()); \
+    } while (false)
+
+QStringList namesOf(const QJsonArray &rows)
+{
+    QStringList names;
+    for (const QJsonValue &row : rows)
+        names << row.toObject().value(QStringLiteral("name")).toString();
+    return names;
+}
+
+}  // namespace
+
+class TestAdminApi : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void withoutTokenEveryCallIs503_data() { backends(); }
+    void withoutTokenEveryCallIs503();
+    void authentication_data() { backends(); }
+    void authentication();
+    void users_data() { backends(); }
+    void users();
+    void keys_data() { backends(); }
+    void keys();
+    void tiers_data() { backends(); }
+    void tiers();
+    void defaults_data() { backends(); }
+    void defaults();
+    void pagination_data() { backends(); }
+    void pagination();
+    void malformedRequests_data() { backends(); }
+    void malformedRequests();
+    void metricsAndAccessLog();
+
+private:
+    static void backends();
+    QProcessEnvironment environment(bool withToken) const;
+    // The gateway on the data row's backend, with the admin API on a port of its own.
+    bool launch(GatewayProcess &gw, AdminClient *admin, bool withToken = true);
+    // Fails the test when a secret shows up in the data dir's files, the PostgreSQL database
+    // or the log. Call after the gateway exited (its last log lines and WAL are then written).
+    void verifyNowhere(GatewayProcess &gw, const QList<QByteArray> &secrets);
+    bool stop(GatewayProcess &gw);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<PgDatabase> m_pg;
+    QByteArray m_token;
+};
+
+void TestAdminApi::initTestCase()
+{
+    QVERIFY2(QFileInfo(kBinary).isExecutable(), qPrintable(kBinary + " is not executable"));
+    QVERIFY2(QSqlDatabase::isDriverAvailable(QStringLiteral("QPSQL")),
+             "the QPSQL driver is missing (libqt6sql6-psql)");
+}
+
+void TestAdminApi::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_token = "adm-" + randomHex(24);
+}
+
+void TestAdminApi::cleanup()
+{
+    m_pg.reset();  // drops the database
+    m_dir.reset();
+}
+
+void TestAdminApi::backends()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("sqlite") << QStringLiteral("sqlite");
+    QTest::newRow("postgres") << QStringLiteral("postgres");
+}
+
+QProcessEnvironment TestAdminApi::environment(bool withToken) const
+{
+    QProcessEnvironment env = GatewayProcess::cleanEnvironment();
+    env.insert(QStringLiteral("HOME"), m_dir->path());
+    env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir->path() + QStringLiteral("/xdg"));
+    if (withToken)
+        env.insert(QStringLiteral("SLUICE_ADMIN_TOKEN"), QString::fromLatin1(m_token));
+    return env;
+}
+
+bool TestAdminApi::launch(GatewayProcess &gw, AdminClient *admin, bool withToken)
+{
+    QStringList args = {QStringLiteral("--headless"),
+                        QStringLiteral("--listen"),
+                        QStringLiteral("127.0.0.1:0"),
+                        QStringLiteral("--admin-listen"),
+                        QStringLiteral("127.0.0.1:0"),
+                        QStringLiteral("--data-dir"),
+                        m_dir->path() + "/data",
+                        QStringLiteral("--workers"),
+                        QStringLiteral("2"),
+                        QStringLiteral("--log-level"),
+                        QStringLiteral("debug"),
+                        QStringLiteral("--drain-timeout"),
+                        QStringLiteral("5")};
+    const QString backend = QString::fromLatin1(QTest::currentDataTag());
+    if (backend == QLatin1String("postgres")) {
+        QString why;
+        const QString url = postgresUrl(&why);
+        if (url.isEmpty()) {
+            QTest::qFail(qPrintable(why), __FILE__, __LINE__);
+            return false;
+        }
+        m_pg = std::make_unique<PgDatabase>(url);
+        if (!m_pg->create(&why)) {
+            QTest::qFail(qPrintable("cannot create a test database: " + why), __FILE__, __LINE__);
+            return false;
+        }
+        args << QStringLiteral("--db") << m_pg->url();
+    }
+    gw.setEnvironment(environment(withToken));
+    static const QRegularExpression adminLine(
+        QStringLiteral(R"(admin API listening on 127\.0\.0\.1:(\d+))"));
+    if (!gw.start(args) || !gw.waitForListening(kStartTimeoutMs) ||
+        !gw.waitForLog(adminLine, kStartTimeoutMs) || !gw.waitForStartupComplete(kStartTimeoutMs)) {
+        QTest::qFail(gw.why().constData(), __FILE__, __LINE__);
+        return false;
+    }
+    admin->port = quint16(adminLine.match(gw.log()).captured(1).toUInt());
+    admin->token = withToken ? m_token : QByteArray();
+    return admin->port != 0;
+}
+
+bool TestAdminApi::stop(GatewayProcess &gw)
+{
+    gw.terminate();
+    return gw.waitForExit(10000) && gw.exitedWith(0);
+}
+
+void TestAdminApi::verifyNowhere(GatewayProcess &gw, const QList<QByteArray> &secrets)
+{
+    const QByteArray log = gw.log().toUtf8() + gw.output().toUtf8();
+    QVERIFY(!log.isEmpty());
+    // SQLite: every file of the data dir, bytes as stored (database, WAL, shared memory).
+    QByteArray files;
+    int fileCount = 0;
+    QDirIterator it(m_dir->path() + "/data", QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        QFile f(it.next());
+        QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(f.fileName()));
+        files += f.readAll();
+        ++fileCount;
+    }
+    const bool sqlite = !m_pg;
+    if (sqlite)
+        QVERIFY2(fileCount > 0 && files.contains("api_keys"), "no SQLite database found");
+    for (const QByteArray &secret : secrets) {
+        QVERIFY(!secret.isEmpty());
+        QVERIFY2(!log.contains(secret), "a secret is in the log: " + secret);
+        QVERIFY2(!files.contains(secret), "a secret is in the data dir: " + secret);
+        // The random part alone must not be stored either (e.g. without the "sk-sluice-").
+        const QByteArray tail = secret.right(24);
+        QVERIFY2(!log.contains(tail) && !files.contains(tail), "part of a secret is stored");
+    }
+    if (!m_pg)
+        return;
+    // PostgreSQL: every row of every table, as text.
+    PgSession pg(m_pg->qurl());
+    QString why;
+    const auto tables =
+        pg.column(QStringLiteral("SELECT table_name FROM information_schema.tables "
+                                 "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"),
+                  {}, &why);
+    QVERIFY2(tables, qPrintable(why));
+    QVERIFY2(tables->contains(QStringLiteral("api_keys")), qPrintable(tables->join(u',')));
+    for (const QString &table : *tables) {
+        for (const QByteArray &secret : secrets) {
+            const auto hits = pg.column(
+                QStringLiteral("SELECT COUNT(*) FROM \"%1\" t WHERE t::text LIKE ?").arg(table),
+                {QStringLiteral("%") + QString::fromLatin1(secret.right(24)) + u'%'}, &why);
+            QVERIFY2(hits, qPrintable(why));
+            QVERIFY2(hits->value(0) == QLatin1String("0"),
+                     qPrintable(QStringLiteral("a secret is in table %1").arg(table)));
+        }
+    }
+}
+
+// ---- token ---------------------------------------------------------------------------------
+
+void TestAdminApi::withoutTokenEveryCallIs503()
+{
+    GatewayProcess gw(kBinary);
+    AdminClient admin;
+    QVERIFY(launch(gw, &admin, false));
+    QVERIFY2(gw.log().contains(QStringLiteral("no admin token configured")), gw.why());
+
+    // Every route and method, known or not, with or without an Authorization header.
+    const QList<QPair<QByteArray, QByteArray>> calls = {
+        {"GET", "/admin/v1/users"},     {"POST", "/admin/v1/users"},   {"GET", "/admin/v1/users/1"},
+        {"PATCH", "/admin/v1/users/1"}, {"GET", "/admin/v1/keys"},     {"POST", "/admin/v1/keys"},
+        {"DELETE", "/admin/v1/keys/1"}, {"GET", "/admin/v1/tiers"},    {"PUT", "/admin/v1/tiers/x"},
+        {"GET", "/admin/v1/defaults"},  {"DELETE", "/admin/v1/users"}, {"GET", "/admin/v1/nothing"},
+    };
+    for (const auto &[method, target] : calls) {
+        for (const QByteArray &auth : {QByteArray(), QByteArray("Bearer anything")}) {
+            HttpHeaderList headers;
+            if (!auth.isEmpty())
+                headers.append({QByteArray("Authorization"), auth});
+            const HttpReply r = admin.call(method, target, "{}", headers);
+            VERIFY_ERROR(r, 503, QStringLiteral("admin_token_not_configured"), QString());
+            const QString message = r.json()["error"].toObject()["message"].toString();
+            QVERIFY2(message.contains(QStringLiteral("SLUICE_ADMIN_TOKEN")), qPrintable(message));
+            QVERIFY2(message.contains(QStringLiteral("admin_token")), qPrintable(message));
+        }
+    }
+    // The data plane is not affected.
+    QCOMPARE(httpGet(gw.port(), "/health/live").status, 200);
+    QVERIFY2(stop(gw), gw.why());
+}
+
+void TestAdminApi::authentication()
+{
+    GatewayProcess gw(kBinary);
+    AdminClient admin;
+    QVERIFY(launch(gw, &admin));
+
+    const QList<QPair<const char *, QByteArray>> refused = {
+        {"missing_admin_token", QByteArray()},
+        {"missing_admin_token", "Bearer"},
+        {"missing_admin_token", "Bearer   "},
+        {"missing_admin_token", "Basic " + m_token.toBase64()},
+        {"missing_admin_token", m_token},
+        {"invalid_admin_token", "Bearer wrong"},
+        {"invalid_admin_token", "Bearer " + m_token + "x"},
+        {"invalid_admin_token", "Bearer " + m_token.chopped(1)},
+        {"invalid_admin_token", "Bearer " + m_token.toUpper()},
+    };
+    for (const auto &[code, auth] : refused) {
+        for (const QByteArray &target :
+             {QByteArray("/admin/v1/users"), QByteArray("/admin/v1/x")}) {
+            HttpHeaderList headers;
+            headers.append({QByteArray("Authorization"), auth});
+            const HttpReply r = admin.call("GET", target, {}, headers);
+            VERIFY_ERROR(r, 401, QLatin1String(code));
+            QVERIFY2(r.header("WWW-Authenticate").startsWith("Bearer"), r.describe());
+            QVERIFY(!r.body.contains(m_token));
+        }
+    }
+    VERIFY_STATUS(admin.get("/admin/v1/users"), 200);
+    // The scheme is case-insensitive; surrounding blanks are not part of the token.
+    VERIFY_STATUS(
+        admin.call("GET", "/admin/v1/users", {}, {{"Authorization", "bearer " + m_token}}), 200);
+    VERIFY_STATUS(
+        admin.call("GET", "/admin/v1/users", {}, {{"Authorization", "BEARER  " + m_token + " "}}),
+        200);
+    // The data plane does not take the admin token as an API key, and has no admin routes.
+    QVERIFY(
+        httpGet(gw.port(), "/admin/v1/users", {{"Authorization", "Bearer " + m_token}}).status ==
+        404);
+
+    QVERIFY2(stop(gw), gw.why());
+    verifyNowhere(gw, {m_token});
+}
+
+// ---- users ---------------------------------------------------------------------------------
+
+void TestAdminApi::users()
+{
+    GatewayProcess gw(kBinary);
+    AdminClient admin;
+    QVERIFY(launch(gw, &admin));
+
+    HttpReply r = admin.post("/admin/v1/users", R"({"name":"alice","email":"alice@example.com"})");
+    VERIFY_STATUS(r, 201);
+    QJsonObject alice = r.json();
+    const qint64 id = alice["id"].toInteger();
+    QVERIFY(id > 0);
+    QCOMPARE(r.header("Location"), "/admin/v1/users/" + QByteArray::number(id));
+    QCOMPARE(r.header("Cache-Control"), QByteArray("no-store"));
+    QCOMPARE(alice["name"].toString(), QStringLiteral("alice"));
+    QCOMPARE(alice["email"].toString(), QStringLiteral("alice@example.com"));
+    QCOMPARE(alice["tier"].toString(), QStringLiteral("free"));  // the default tier
+    QCOMPARE(alice["status"].toString(), QStringLiteral("active"));
+    QVERIFY(alice["created_at"].toString().endsWith(u'Z'));
+    for (const char *limit : {"requests_per_second", "burst", "requests_per_minute",
+                              "tokens_per_minute", "monthly_requests", "monthly_tokens"})
+        QVERIFY2(alice.contains(QLatin1String(limit)) && alice[QLatin1String(limit)].isNull(),
+                 limit);
+
+    // By id and by name.
+    r = admin.get("/admin/v1/users/" + QByteArray::number(id));
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json(), alice);
+    r = admin.get("/admin/v1/users/alice");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json(), alice);
+    VERIFY_ERROR(admin.get("/admin/v1/users/nobody"), 404, QStringLiteral("not_found"),
+                 QStringLiteral("user"));
+    VERIFY_ERROR(admin.get("/admin/v1/users/999999"), 404, QStringLiteral("not_found"),
+                 QStringLiteral("user"));
+
+    // Creation errors, each naming its field; none of them creates anything.
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"alice"})"), 409,
+                 QStringLiteral("conflict"), QStringLiteral("name"));
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"email":"x@example.com"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("name"));
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":5})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("name"));
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"bad name!"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("name"));
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"bob","email":"not-an-email"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("email"));
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"bob","tier":"nope"})"), 404,
+                 QStringLiteral("not_found"), QStringLiteral("tier"));
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"bob","tier":7})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("tier"));
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"bob","requests_per_minute":-1})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("requests_per_minute"));
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"bob","burst":"10"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("burst"));
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"bob","rpm":10})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("rpm"));
+    VERIFY_ERROR(admin.get("/admin/v1/users/bob"), 404, QStringLiteral("not_found"),
+                 QStringLiteral("user"));
+
+    r = admin.post("/admin/v1/users",
+                   R"({"name":"bob","tier":"pro","requests_per_second":2.5,"burst":5})");
+    VERIFY_STATUS(r, 201);
+    QCOMPARE(r.json()["tier"].toString(), QStringLiteral("pro"));
+    QCOMPARE(r.json()["requests_per_second"].toDouble(), 2.5);
+    QCOMPARE(r.json()["burst"].toInteger(), 5);
+    QVERIFY(r.json()["email"].isNull());
+
+    // PATCH: set, clear with null, leave the rest.
+    r = admin.patch("/admin/v1/users/alice", R"({"tier":"pro","requests_per_minute":500})");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["tier"].toString(), QStringLiteral("pro"));
+    QCOMPARE(r.json()["requests_per_minute"].toInteger(), 500);
+    QCOMPARE(r.json()["email"].toString(), QStringLiteral("alice@example.com"));
+    r = admin.patch("/admin/v1/users/" + QByteArray::number(id),
+                    R"({"requests_per_minute":null,"email":null})");
+    VERIFY_STATUS(r, 200);
+    QVERIFY(r.json()["requests_per_minute"].isNull());
+    QVERIFY(r.json()["email"].isNull());
+    QCOMPARE(r.json()["tier"].toString(), QStringLiteral("pro"));
+
+    // No partial writes: a valid email with an unknown tier changes nothing.
+    VERIFY_ERROR(admin.patch("/admin/v1/users/alice", R"({"email":"a@example.com","tier":"no"})"),
+                 404, QStringLiteral("not_found"), QStringLiteral("tier"));
+    VERIFY_ERROR(admin.patch("/admin/v1/users/alice", R"({"email":"a@example.com","burst":-3})"),
+                 400, QStringLiteral("invalid_value"), QStringLiteral("burst"));
+    QVERIFY(admin.get("/admin/v1/users/alice").json()["email"].isNull());
+    VERIFY_ERROR(admin.patch("/admin/v1/users/alice", R"({"status":"gone"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("status"));
+    VERIFY_ERROR(admin.patch("/admin/v1/users/alice", R"({"name":"alice2"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("name"));
+    VERIFY_ERROR(admin.patch("/admin/v1/users/nobody", R"({"tier":"pro"})"), 404,
+                 QStringLiteral("not_found"), QStringLiteral("user"));
+
+    // Disable with PATCH status.
+    r = admin.patch("/admin/v1/users/alice", R"({"status":"disabled"})");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["status"].toString(), QStringLiteral("disabled"));
+
+    // Lists and filters.
+    r = admin.get("/admin/v1/users");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(namesOf(r.json()["data"].toArray()), (QStringList{"alice", "bob"}));
+    QVERIFY(r.json().contains(QStringLiteral("next_after")));
+    QVERIFY(r.json()["next_after"].isNull());
+    QCOMPARE(namesOf(admin.get("/admin/v1/users?status=disabled").json()["data"].toArray()),
+             QStringList{"alice"});
+    QCOMPARE(namesOf(admin.get("/admin/v1/users?status=active").json()["data"].toArray()),
+             QStringList{"bob"});
+    QCOMPARE(namesOf(admin.get("/admin/v1/users?tier=pro&name=bo").json()["data"].toArray()),
+             QStringList{"bob"});
+    QCOMPARE(admin.get("/admin/v1/users?tier=free").json()["data"].toArray().size(), 0);
+    VERIFY_ERROR(admin.get("/admin/v1/users?status=gone"), 400, QStringLiteral("invalid_value"),
+                 QStringLiteral("status"));
+    VERIFY_ERROR(admin.get("/admin/v1/users?sort=name"), 400, QStringLiteral("unknown_parameter"),
+                 QStringLiteral("sort"));
+
+    QVERIFY2(stop(gw), gw.why());
+}
+
+// ---- keys ----------------------------------------------------------------------------------
+
+void TestAdminApi::keys()
+{
+    GatewayProcess gw(kBinary);
+    AdminClient admin;
+    QVERIFY(launch(gw, &admin));
+    QList<QByteArray> plaintexts;
+    static const QRegularExpression keyShape(QStringLiteral("^sk-sluice-[0-9A-Za-z]{32,}$"));
+
+    VERIFY_STATUS(admin.post("/admin/v1/users", R"({"name":"alice"})"), 201);
+
+    HttpReply r = admin.post(
+        "/admin/v1/keys",
+        R"({"user":"alice","name":"ci","models":["gpt-4o*"],"expires_at":"2099-12-31"})");
+    VERIFY_STATUS(r, 201);
+    QJsonObject key = r.json();
+    const QByteArray plaintext = key["key"].toString().toLatin1();
+    plaintexts << plaintext;
+    QVERIFY2(keyShape.match(QString::fromLatin1(plaintext)).hasMatch(), plaintext);
+    const qint64 id = key["id"].toInteger();
+    const QByteArray idText = QByteArray::number(id);
+    const QByteArray prefix = key["prefix"].toString().toLatin1();
+    QVERIFY2(plaintext.startsWith(prefix) && prefix.size() < plaintext.size() / 2, prefix);
+    QCOMPARE(r.header("Location"), "/admin/v1/keys/" + idText);
+    QCOMPARE(r.header("Cache-Control"), QByteArray("no-store"));
+    QCOMPARE(key["user"].toString(), QStringLiteral("alice"));
+    QCOMPARE(key["name"].toString(), QStringLiteral("ci"));
+    QCOMPARE(key["status"].toString(), QStringLiteral("active"));
+    QVERIFY(key["tier"].isNull());
+    QCOMPARE(key["models"].toArray(), QJsonArray({QStringLiteral("gpt-4o*")}));
+    QVERIFY(key["expires_at"].toString().startsWith(QStringLiteral("2099-12-31T00:00:00")));
+    QVERIFY(key["last_used_at"].isNull());
+    QVERIFY(!key.contains(QStringLiteral("hash")));
+
+    // Never again: not by id, not by prefix, not in a list.
+    auto noPlaintext = [&](const HttpReply &reply) {
+        return reply.status == 200 && !reply.body.contains(plaintext) &&
+               !reply.body.contains(plaintext.right(24)) && !reply.body.contains("\"key\"") &&
+               !reply.body.contains("hash");
+    };
+    r = admin.get("/admin/v1/keys/" + idText);
+    QVERIFY2(noPlaintext(r), r.describe());
+    key.remove(QStringLiteral("key"));
+    QCOMPARE(r.json(), key);
+    r = admin.get("/admin/v1/keys/" + prefix);
+    QVERIFY2(noPlaintext(r), r.describe());
+    QCOMPARE(r.json()["id"].toInteger(), id);
+    r = admin.get("/admin/v1/keys");
+    QVERIFY2(noPlaintext(r), r.describe());
+    QCOMPARE(r.json()["data"].toArray().size(), 1);
+    QCOMPARE(r.json()["data"].toArray().first().toObject(), key);
+
+    // Creation errors.
+    VERIFY_ERROR(admin.post("/admin/v1/keys", "{}"), 400, QStringLiteral("invalid_value"),
+                 QStringLiteral("user"));
+    VERIFY_ERROR(admin.post("/admin/v1/keys", R"({"user":"nobody"})"), 404,
+                 QStringLiteral("not_found"), QStringLiteral("user"));
+    VERIFY_ERROR(admin.post("/admin/v1/keys", R"({"user":"alice","models":"gpt-4o"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("models"));
+    VERIFY_ERROR(admin.post("/admin/v1/keys", R"({"user":"alice","expires_at":"soon"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("expires_at"));
+    VERIFY_ERROR(admin.post("/admin/v1/keys", R"({"user":"alice","expires_at":"2001-01-01"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("expires_at"));
+    VERIFY_ERROR(admin.post("/admin/v1/keys", R"({"user":"alice","tier":"nope"})"), 404,
+                 QStringLiteral("not_found"), QStringLiteral("tier"));
+    VERIFY_ERROR(admin.post("/admin/v1/keys", R"({"user":"alice","monthly_tokens":1.5})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("monthly_tokens"));
+    VERIFY_ERROR(admin.post("/admin/v1/keys", R"({"user":"alice","create_user":"yes"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("create_user"));
+    QCOMPARE(admin.get("/admin/v1/keys").json()["data"].toArray().size(), 1);
+
+    // create_user makes the user; a numeric user is an id.
+    r = admin.post("/admin/v1/keys", R"({"user":"carol","create_user":true,"tier":"pro"})");
+    VERIFY_STATUS(r, 201);
+    plaintexts << r.json()["key"].toString().toLatin1();
+    QCOMPARE(r.json()["tier"].toString(), QStringLiteral("pro"));
+    const qint64 carolId = r.json()["user_id"].toInteger();
+    VERIFY_STATUS(admin.get("/admin/v1/users/carol"), 200);
+    r = admin.post("/admin/v1/keys", "{\"user\":" + QByteArray::number(carolId) + "}");
+    VERIFY_STATUS(r, 201);
+    plaintexts << r.json()["key"].toString().toLatin1();
+    QCOMPARE(r.json()["user"].toString(), QStringLiteral("carol"));
+    QVERIFY(plaintexts[1] != plaintexts[2]);
+
+    // PATCH: name, tier, limits, models; null clears.
+    r = admin.patch(
+        "/admin/v1/keys/" + idText,
+        R"({"name":"ci-2","tier":"pro","requests_per_second":2.5,"models":["a","b*"]})");
+    VERIFY_STATUS(r, 200);
+    QVERIFY2(noPlaintext(r), r.describe());
+    QCOMPARE(r.json()["name"].toString(), QStringLiteral("ci-2"));
+    QCOMPARE(r.json()["tier"].toString(), QStringLiteral("pro"));
+    QCOMPARE(r.json()["requests_per_second"].toDouble(), 2.5);
+    QCOMPARE(r.json()["models"].toArray().size(), 2);
+    r = admin.patch("/admin/v1/keys/" + idText,
+                    R"({"tier":null,"requests_per_second":null,"models":null,"expires_at":null})");
+    VERIFY_STATUS(r, 200);
+    QVERIFY(r.json()["tier"].isNull());
+    QVERIFY(r.json()["requests_per_second"].isNull());
+    QCOMPARE(r.json()["models"].toArray().size(), 0);
+    QVERIFY(r.json()["expires_at"].isNull());
+    QCOMPARE(r.json()["name"].toString(), QStringLiteral("ci-2"));
+    VERIFY_ERROR(admin.patch("/admin/v1/keys/" + idText, R"({"requests_per_second":"fast"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("requests_per_second"));
+    VERIFY_ERROR(admin.patch("/admin/v1/keys/" + idText, R"({"name":"x","tier":"nope"})"), 404,
+                 QStringLiteral("not_found"), QStringLiteral("tier"));
+    QCOMPARE(admin.get("/admin/v1/keys/" + idText).json()["name"].toString(),
+             QStringLiteral("ci-2"));
+    VERIFY_ERROR(admin.patch("/admin/v1/keys/" + idText, R"({"user":"carol"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("user"));
+    VERIFY_ERROR(admin.patch("/admin/v1/keys/999999", R"({"name":"x"})"), 404,
+                 QStringLiteral("not_found"));
+
+    // Filters.
+    QCOMPARE(admin.get("/admin/v1/keys?user=carol").json()["data"].toArray().size(), 2);
+    QCOMPARE(admin.get("/admin/v1/keys?user=" + QByteArray::number(carolId))
+                 .json()["data"]
+                 .toArray()
+                 .size(),
+             2);
+    QCOMPARE(admin.get("/admin/v1/keys?user=alice").json()["data"].toArray().size(), 1);
+    // The tier filter matches the effective tier: the key's own, else its user's.
+    QCOMPARE(admin.get("/admin/v1/keys?tier=pro").json()["data"].toArray().size(), 1);
+    QCOMPARE(admin.get("/admin/v1/keys?tier=free").json()["data"].toArray().size(), 2);
+
+    // DELETE revokes, answers the revoked key, and is idempotent.
+    r = admin.del("/admin/v1/keys/" + idText);
+    VERIFY_STATUS(r, 200);
+    QVERIFY2(noPlaintext(r), r.describe());
+    QCOMPARE(r.json()["status"].toString(), QStringLiteral("revoked"));
+    QCOMPARE(r.json()["id"].toInteger(), id);
+    r = admin.del("/admin/v1/keys/" + prefix);
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["status"].toString(), QStringLiteral("revoked"));
+    QCOMPARE(admin.get("/admin/v1/keys/" + idText).json()["status"].toString(),
+             QStringLiteral("revoked"));
+    VERIFY_ERROR(admin.patch("/admin/v1/keys/" + idText, R"({"name":"again"})"), 409,
+                 QStringLiteral("conflict"));
+    VERIFY_ERROR(admin.del("/admin/v1/keys/999999"), 404, QStringLiteral("not_found"));
+    VERIFY_ERROR(admin.del("/admin/v1/keys/sk-sluice-zzzz"), 404, QStringLiteral("not_found"));
+    QCOMPARE(admin.get("/admin/v1/keys?status=revoked").json()["data"].toArray().size(), 1);
+    QCOMPARE(admin.get("/admin/v1/keys?status=active").json()["data"].toArray().size(), 2);
+    VERIFY_ERROR(admin.get("/admin/v1/keys?status=expired"), 400, QStringLiteral("invalid_value"),
+                 QStringLiteral("status"));
+
+    // The revoked key does not authenticate on the data plane (within the cache's second).
+    HttpReply data;
+    for (int i = 0; i < 40; ++i) {
+        data = httpGet(gw.port(), "/v1/models", {{"Authorization", "Bearer " + plaintext}});
+        if (data.status == 401)
+            break;
+        QTest::qWait(50);
+    }
+    QCOMPARE(data.status, 401);
+
+    QVERIFY2(stop(gw), gw.why());
+    plaintexts << m_token;
+    verifyNowhere(gw, plaintexts);
+}
+
+// ---- tiers ---------------------------------------------------------------------------------
+
+void TestAdminApi::tiers()
+{
+    GatewayProcess gw(kBinary);
+    AdminClient admin;
+    QVERIFY(launch(gw, &admin));
+
+    HttpReply r = admin.get("/admin/v1/tiers");
+    VERIFY_STATUS(r, 200);
+    const QStringList names = namesOf(r.json()["data"].toArray());
+    for (const char *tier : {"free", "pro", "enterprise", "partner", "anonymous"})
+        QVERIFY2(names.contains(QLatin1String(tier)), qPrintable(names.join(u',')));
+    r = admin.get("/admin/v1/tiers/free");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["requests_per_minute"].toInteger(), 100);
+    QCOMPARE(r.json()["monthly_requests"].toInteger(), 50000);
+    VERIFY_ERROR(admin.get("/admin/v1/tiers/nope"), 404, QStringLiteral("not_found"));
+
+    // PUT creates, PATCH changes what it names, null clears, PUT replaces the whole set.
+    r = admin.put("/admin/v1/tiers/team", R"({"requests_per_minute":600,"burst":50})");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["name"].toString(), QStringLiteral("team"));
+    QCOMPARE(r.json()["requests_per_minute"].toInteger(), 600);
+    QCOMPARE(r.json()["burst"].toInteger(), 50);
+    QVERIFY(r.json()["tokens_per_minute"].isNull());
+    r = admin.patch("/admin/v1/tiers/team", R"({"tokens_per_minute":100000,"burst":null})");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["requests_per_minute"].toInteger(), 600);
+    QCOMPARE(r.json()["tokens_per_minute"].toInteger(), 100000);
+    QVERIFY(r.json()["burst"].isNull());
+    r = admin.put("/admin/v1/tiers/team", R"({"requests_per_minute":700})");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["requests_per_minute"].toInteger(), 700);
+    QVERIFY(r.json()["tokens_per_minute"].isNull());
+    // A tier as GET shows it can be sent back whole.
+    QJsonObject team = admin.get("/admin/v1/tiers/team").json();
+    team[QStringLiteral("monthly_tokens")] = 0;  // 0 = unlimited
+    r = admin.put("/admin/v1/tiers/team", compact(team));
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["monthly_tokens"].toInteger(), 0);
+    QVERIFY(!r.json()["monthly_tokens"].isNull());
+    QCOMPARE(r.json()["requests_per_minute"].toInteger(), 700);
+    r = admin.patch("/admin/v1/tiers/pro", R"({"requests_per_second":1.5})");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["requests_per_second"].toDouble(), 1.5);
+    QCOMPARE(r.json()["requests_per_minute"].toInteger(), 1000);
+
+    // Errors name their field and write nothing.
+    VERIFY_ERROR(admin.put("/admin/v1/tiers/team", R"({"name":"other"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("name"));
+    VERIFY_ERROR(admin.patch("/admin/v1/tiers/team", R"({"requests_per_second":-1})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("requests_per_second"));
+    VERIFY_ERROR(admin.patch("/admin/v1/tiers/team", R"({"burst":1.5})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("burst"));
+    VERIFY_ERROR(admin.patch("/admin/v1/tiers/team", R"({"monthly_requests":"lots"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("monthly_requests"));
+    VERIFY_ERROR(admin.patch("/admin/v1/tiers/team", R"({"rpm":5})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("rpm"));
+    VERIFY_ERROR(admin.put("/admin/v1/tiers/bad%20name", R"({"burst":1})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("name"));
+    QCOMPARE(admin.get("/admin/v1/tiers/team").json()["requests_per_minute"].toInteger(), 700);
+    VERIFY_ERROR(admin.get("/admin/v1/tiers/bad%20name"), 404, QStringLiteral("not_found"));
+
+    // The new tier is usable at once.
+    r = admin.post("/admin/v1/users", R"({"name":"dora","tier":"team"})");
+    VERIFY_STATUS(r, 201);
+    QCOMPARE(r.json()["tier"].toString(), QStringLiteral("team"));
+    QVERIFY(namesOf(admin.get("/admin/v1/tiers").json()["data"].toArray())
+                .contains(QStringLiteral("team")));
+
+    QVERIFY2(stop(gw), gw.why());
+}
+
+// ---- per-principal defaults ----------------------------------------------------------------
+
+void TestAdminApi::defaults()
+{
+    GatewayProcess gw(kBinary);
+    AdminClient admin;
+    QVERIFY(launch(gw, &admin));
+
+    HttpReply r = admin.get("/admin/v1/defaults");
+    VERIFY_STATUS(r, 200);
+    const QJsonObject user = r.json()["user"].toObject();
+    const QJsonObject key = r.json()["key"].toObject();
+    QCOMPARE(user["requests_per_second"].toDouble(), 100.0);
+    QCOMPARE(user["burst"].toInteger(), 200);
+    QCOMPARE(key["requests_per_second"].toDouble(), 50.0);
+    QCOMPARE(key["burst"].toInteger(), 100);
+    r = admin.get("/admin/v1/defaults/user");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json(), user);
+
+    r = admin.patch("/admin/v1/defaults/key", R"({"requests_per_second":10})");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["requests_per_second"].toDouble(), 10.0);
+    QCOMPARE(r.json()["burst"].toInteger(), 100);
+    r = admin.put("/admin/v1/defaults/key", R"({"burst":20})");
+    VERIFY_STATUS(r, 200);
+    QVERIFY(r.json()["requests_per_second"].isNull());
+    QCOMPARE(r.json()["burst"].toInteger(), 20);
+    QCOMPARE(admin.get("/admin/v1/defaults").json()["key"].toObject(), r.json());
+    QCOMPARE(admin.get("/admin/v1/defaults").json()["user"].toObject(), user);
+
+    VERIFY_ERROR(admin.patch("/admin/v1/defaults/user", R"({"burst":-5})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("burst"));
+    VERIFY_ERROR(admin.patch("/admin/v1/defaults/user", R"({"tier":"pro"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("tier"));
+    VERIFY_ERROR(admin.get("/admin/v1/defaults/team"), 404, QStringLiteral("not_found"));
+    VERIFY_ERROR(admin.put("/admin/v1/defaults/admin", R"({"burst":1})"), 404,
+                 QStringLiteral("not_found"));
+    QCOMPARE(admin.get("/admin/v1/defaults/user").json(), user);
+
+    QVERIFY2(stop(gw), gw.why());
+}
+
+// ---- pagination ----------------------------------------------------------------------------
+
+void TestAdminApi::pagination()
+{
+    GatewayProcess gw(kBinary);
+    AdminClient admin;
+    QVERIFY(launch(gw, &admin));
+
+    QStringList created;
+    for (int i = 1; i <= 5; ++i) {
+        const QString name = QStringLiteral("user%1").arg(i);
+        VERIFY_STATUS(admin.post("/admin/v1/users", compact({{QStringLiteral("name"), name}})),
+                      201);
+        VERIFY_STATUS(admin.post("/admin/v1/keys", compact({{QStringLiteral("user"), name}})), 201);
+        created << name;
+    }
+
+    for (const QByteArray &collection : {QByteArray("users"), QByteArray("keys")}) {
+        QList<qint64> ids;
+        QByteArray target = "/admin/v1/" + collection + "?limit=2";
+        int pages = 0;
+        for (;;) {
+            const HttpReply r = admin.get(target);
+            VERIFY_STATUS(r, 200);
+            const QJsonArray data = r.json()["data"].toArray();
+            QVERIFY(data.size() <= 2);
+            for (const QJsonValue &row : data)
+                ids << row.toObject()["id"].toInteger();
+            ++pages;
+            const QJsonValue next = r.json()["next_after"];
+            if (next.isNull())
+                break;
+            QCOMPARE(next.toInteger(), ids.last());
+            target = "/admin/v1/" + collection +
+                     "?limit=2&after=" + QByteArray::number(next.toInteger());
+            QVERIFY(pages < 10);
+        }
+        QCOMPARE(ids.size(), 5);
+        QCOMPARE(pages, 3);  // 2 + 2 + 1
+        for (int i = 1; i < ids.size(); ++i)
+            QVERIFY(ids[i] > ids[i - 1]);
+        // A full last page is followed by an empty one.
+        const HttpReply last =
+            admin.get("/admin/v1/" + collection + "?limit=1&after=" + QByteArray::number(ids[3]));
+        QCOMPARE(last.json()["next_after"].toInteger(), ids[4]);
+        const HttpReply empty =
+            admin.get("/admin/v1/" + collection + "?after=" + QByteArray::number(ids[4]));
+        QCOMPARE(empty.json()["data"].toArray().size(), 0);
+        QVERIFY(empty.json()["next_after"].isNull());
+
+        for (const char *bad :
+             {"limit=0", "limit=1001", "limit=abc", "limit=", "limit=1e3", "limit=99999999999"})
+            VERIFY_ERROR(admin.get("/admin/v1/" + collection + "?" + bad), 400,
+                         QStringLiteral("invalid_value"), QStringLiteral("limit"));
+        for (const char *bad : {"after=-1", "after=x"})
+            VERIFY_ERROR(admin.get("/admin/v1/" + collection + "?" + bad), 400,
+                         QStringLiteral("invalid_value"), QStringLiteral("after"));
+        VERIFY_ERROR(admin.get("/admin/v1/" + collection + "?offset=2"), 400,
+                     QStringLiteral("unknown_parameter"), QStringLiteral("offset"));
+        VERIFY_STATUS(admin.get("/admin/v1/" + collection + "?limit=1000"), 200);
+    }
+    QCOMPARE(namesOf(admin.get("/admin/v1/users?name=user3").json()["data"].toArray()),
+             QStringList{"user3"});
+    QVERIFY2(stop(gw), gw.why());
+}
+
+// ---- HTTP-level errors ---------------------------------------------------------------------
+
+void TestAdminApi::malformedRequests()
+{
+    GatewayProcess gw(kBinary);
+    AdminClient admin;
+    QVERIFY(launch(gw, &admin));
+
+    // Bodies that are not a JSON object.
+    for (const QByteArray &body :
+         {QByteArray("{"), QByteArray("[]"), QByteArray("\"alice\""),
+          QByteArray("{\"name\":\"x\"} trailing"), QByteArray("   "), QByteArray("\xff\xfe")}) {
+        VERIFY_ERROR(admin.post("/admin/v1/users", body), 400, QStringLiteral("invalid_json"));
+        VERIFY_ERROR(admin.patch("/admin/v1/tiers/pro", body), 400, QStringLiteral("invalid_json"));
+    }
+    VERIFY_ERROR(admin.call("POST", "/admin/v1/users"), 400, QStringLiteral("invalid_json"));
+    // Content types: JSON (with parameters) passes, anything else is 415; none is accepted.
+    VERIFY_ERROR(admin.call("POST", "/admin/v1/users", R"({"name":"x1"})",
+                            {{"Content-Type", "application/x-www-form-urlencoded"}}),
+                 415, QStringLiteral("unsupported_media_type"));
+    VERIFY_ERROR(
+        admin.call("POST", "/admin/v1/users", R"({"name":"x1"})", {{"Content-Type", "text/plain"}}),
+        415, QStringLiteral("unsupported_media_type"));
+    VERIFY_STATUS(admin.call("POST", "/admin/v1/users", R"({"name":"x1"})",
+                             {{"Content-Type", "application/json; charset=utf-8"}}),
+                  201);
+    {
+        HttpConnection c;
+        QVERIFY(c.connectTo(QStringLiteral("127.0.0.1"), admin.port));
+        const QByteArray body = R"({"name":"x2"})";
+        c.sendRaw("POST /admin/v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + m_token +
+                  "\r\nContent-Length: " + QByteArray::number(body.size()) +
+                  "\r\nConnection: close\r\n\r\n" + body);
+        VERIFY_STATUS(c.readReply(), 201);
+    }
+
+    // Oversized bodies are refused by the server (413) before the token is even looked at:
+    // announced by Content-Length, and sent in chunks.
+    for (const bool withToken : {true, false}) {
+        HttpConnection c;
+        QVERIFY(c.connectTo(QStringLiteral("127.0.0.1"), admin.port));
+        c.sendRaw("POST /admin/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+                  (withToken ? "Authorization: Bearer " + m_token + "\r\n" : QByteArray()) +
+                  "Content-Length: " + QByteArray::number(kMaxBody + 1) + "\r\n\r\n");
+        const HttpReply r = c.readReply();
+        QVERIFY2(r.status == 413, r.describe());
+        QCOMPARE(r.json()["error"].toObject()["code"].toString(),
+                 QStringLiteral("request_too_large"));
+    }
+    {
+        HttpConnection c;
+        QVERIFY(c.connectTo(QStringLiteral("127.0.0.1"), admin.port));
+        c.sendRaw("PATCH /admin/v1/tiers/pro HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                  m_token + "\r\nTransfer-Encoding: chunked\r\n\r\n");
+        const QByteArray chunk(256 * 1024, ' ');
+        for (int i = 0; i < 5 && c.socket().state() == QAbstractSocket::ConnectedState; ++i)
+            c.sendRaw(QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n");
+        const HttpReply r = c.readReply();
+        QVERIFY2(r.status == 413, r.describe());
+    }
+    // Just under the limit is read and then judged as JSON.
+    {
+        QByteArray big = R"({"name":"x3","email":")";
+        big += QByteArray(kMaxBody - big.size() - 2, 'a') + "\"}";
+        QCOMPARE(big.size(), kMaxBody);
+        VERIFY_ERROR(admin.post("/admin/v1/users", big), 400, QStringLiteral("invalid_value"),
+                     QStringLiteral("email"));
+    }
+
+    // Unknown paths (404) and methods (405 with Allow), after the token check.
+    for (const QByteArray &target :
+         {QByteArray("/admin/v1/nothing"), QByteArray("/admin/v1/users/"),
+          QByteArray("/admin/v1/users/alice/keys"), QByteArray("/admin/v2/users"),
+          QByteArray("/admin/v1/keys/1/x"), QByteArray("/admin/v1/usersx")})
+        VERIFY_ERROR(admin.get(target), 404, QStringLiteral("not_found"));
+    VERIFY_ERROR(admin.call("GET", "/admin/v1/nothing", {}, {{"Authorization", "Bearer no"}}), 401,
+                 QStringLiteral("invalid_admin_token"));
+    struct Wrong
+    {
+        const char *method;
+        const char *target;
+        const char *allow;
+    };
+    for (const Wrong &w : {Wrong{"DELETE", "/admin/v1/users", "GET, HEAD, POST"},
+                           Wrong{"PUT", "/admin/v1/users/1", "GET, HEAD, PATCH"},
+                           Wrong{"POST", "/admin/v1/users/1", "GET, HEAD, PATCH"},
+                           Wrong{"PATCH", "/admin/v1/keys", "GET, HEAD, POST"},
+                           Wrong{"PUT", "/admin/v1/keys/1", "GET, HEAD, PATCH, DELETE"},
+                           Wrong{"POST", "/admin/v1/tiers", "GET, HEAD"},
+                           Wrong{"DELETE", "/admin/v1/tiers/pro", "GET, HEAD, PUT, PATCH"},
+                           Wrong{"POST", "/admin/v1/defaults", "GET, HEAD"}}) {
+        const HttpReply r = admin.call(w.method, w.target, "{}");
+        VERIFY_ERROR(r, 405, QStringLiteral("method_not_allowed"));
+        QCOMPARE(r.header("Allow"), QByteArray(w.allow));
+    }
+    const HttpReply unauthorized405 =
+        admin.call("DELETE", "/admin/v1/users", {}, {{"Authorization", "Bearer no"}});
+    QCOMPARE(unauthorized405.status, 401);
+
+    // HEAD answers like GET without a body.
+    const HttpReply head = admin.call("HEAD", "/admin/v1/tiers");
+    QCOMPARE(head.status, 200);
+    QVERIFY(head.body.isEmpty());
+    QVERIFY(head.header("Content-Length").toInt() > 0);
+    // Query strings on item routes.
+    VERIFY_ERROR(admin.get("/admin/v1/tiers/pro?x=1"), 400, QStringLiteral("unknown_parameter"),
+                 QStringLiteral("x"));
+    // Keep-alive: several calls on one connection.
+    {
+        HttpConnection c;
+        QVERIFY(c.connectTo(QStringLiteral("127.0.0.1"), admin.port));
+        for (int i = 0; i < 3; ++i) {
+            c.sendRaw("GET /admin/v1/tiers/free HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                      m_token + "\r\n\r\n");
+            VERIFY_STATUS(c.readReply(), 200);
+        }
+    }
+    QVERIFY2(stop(gw), gw.why());
+}
+
+// ---- observability -------------------------------------------------------------------------
+
+void TestAdminApi::metricsAndAccessLog()
+{
+    GatewayProcess gw(kBinary);
+    AdminClient admin;
+    QVERIFY(launch(gw, &admin));
+
+    VERIFY_STATUS(admin.post("/admin/v1/users", R"({"name":"alice"})"), 201);
+    VERIFY_STATUS(admin.get("/admin/v1/users/alice"), 200);
+    VERIFY_STATUS(admin.get("/admin/v1/users/1"), 200);
+    VERIFY_STATUS(admin.get("/admin/v1/tiers/free"), 200);
+    QCOMPARE(admin.get("/admin/v1/nothing").status, 404);
+    QCOMPARE(admin.call("GET", "/admin/v1/users", {}, {{"Authorization", "Bearer no"}}).status,
+             401);
+
+    const HttpReply metrics = httpGet(gw.port(), "/metrics");
+    QCOMPARE(metrics.status, 200);
+    for (
+        const QByteArray &sample :
+        {QByteArray(
+             R"(gateway_requests_total{route="/admin/v1/users",method="POST",code="201"} 1)"),
+         QByteArray(
+             R"(gateway_requests_total{route="/admin/v1/users/{id}",method="GET",code="200"} 2)"),
+         QByteArray(
+             R"(gateway_requests_total{route="/admin/v1/tiers/{name}",method="GET",code="200"} 1)"),
+         QByteArray(R"(gateway_requests_total{route="/admin/v1/users",method="GET",code="401"} 1)"),
+         QByteArray(R"(gateway_requests_total{route="none",method="GET",code="404"} 1)")})
+        QVERIFY2(metrics.body.contains(sample), sample + "\n" + metrics.body.left(3000));
+    // Raw ids and names never become labels.
+    QVERIFY(!metrics.body.contains("route=\"/admin/v1/users/alice\""));
+
+    const QString log = gw.log();
+    QVERIFY2(log.contains(QStringLiteral("POST /admin/v1/users 201")), qPrintable(log.right(2000)));
+    QVERIFY2(log.contains(QStringLiteral("GET /admin/v1/users/alice 200")),
+             qPrintable(log.right(2000)));
+    QVERIFY(!log.contains(QString::fromLatin1(m_token)));
+    QVERIFY2(stop(gw), gw.why());
+}
+
+QTEST_GUILESS_MAIN(TestAdminApi)
+#include "tst_adminapi.moc"

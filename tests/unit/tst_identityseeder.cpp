@@ -1,0 +1,279 @@
+#include "AdminService.h"
+#include "IdentitySeeder.h"
+#include "IdentityTestDatabases.h"
+
+#include <QtTest>
+
+using namespace sluice;
+using sluice::test::IdentityTestDatabases;
+
+namespace {
+
+using Sections = IdentitySeeder::IniSections;
+
+LimitOverrides limitsOf(std::optional<double> rps, std::optional<qint64> burst,
+                        std::optional<qint64> rpm, std::optional<qint64> tpm,
+                        std::optional<qint64> monthlyRequests, std::optional<qint64> monthlyTokens)
+{
+    return {rps, burst, rpm, tpm, monthlyRequests, monthlyTokens};
+}
+
+}  // namespace
+
+class TestIdentitySeeder : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void builtIns();
+    void iniOverridesFieldByField();
+    void otherSectionsAreIgnored();
+    void badIni_data();
+    void badIni();
+
+    void seedsBuiltInsAtFirstStart_data() { IdentityTestDatabases::backends(); }
+    void seedsBuiltInsAtFirstStart();
+    void iniOverridesAtFirstStart_data() { IdentityTestDatabases::backends(); }
+    void iniOverridesAtFirstStart();
+    void neverOverwritesLater_data() { IdentityTestDatabases::backends(); }
+    void neverOverwritesLater();
+    void badIniWritesNothing_data() { IdentityTestDatabases::backends(); }
+    void badIniWritesNothing();
+
+private:
+    IdentityTestDatabases m_dbs;
+};
+
+void TestIdentitySeeder::initTestCase()
+{
+    QString why;
+    if (!m_dbs.init(&why))
+        QFAIL(qPrintable(why));
+}
+
+void TestIdentitySeeder::cleanupTestCase()
+{
+    m_dbs.cleanup();
+}
+
+void TestIdentitySeeder::builtIns()
+{
+    const auto tiers = IdentitySeeder::builtInTiers();
+    QCOMPARE(tiers.keys(), QStringList({"anonymous", "enterprise", "free", "partner", "pro"}));
+    QCOMPARE(tiers.value("free"), limitsOf({}, {}, 100, {}, 50000, {}));
+    QCOMPARE(tiers.value("pro"), limitsOf({}, {}, 1000, {}, 1000000, {}));
+    QCOMPARE(tiers.value("enterprise"), limitsOf(0, 0, 0, 0, 0, 0));
+    QCOMPARE(tiers.value("partner"), limitsOf(0, 0, 0, 0, 0, 0));
+    QCOMPARE(tiers.value("anonymous"), limitsOf({}, {}, 100, {}, {}, {}));
+    const PrincipalDefaults d = IdentitySeeder::builtInDefaults();
+    QCOMPARE(d.user, limitsOf(100, 200, {}, {}, {}, {}));
+    QCOMPARE(d.key, limitsOf(50, 100, {}, {}, {}, {}));
+}
+
+void TestIdentitySeeder::iniOverridesFieldByField()
+{
+    Sections ini;
+    ini["tier.free"] = {{"requests_per_minute", "250"}};
+    ini["tier.pro"] = {{"monthly_requests", ""}};  // empty: inherit
+    ini["tier.gold"] = {{"requests_per_second", "2.5"}, {"burst", " 10 "}};
+    ini["defaults.key"] = {{"requests_per_second", "0.5"}, {"tokens_per_minute", "90000"}};
+    QString error;
+    const auto seed = IdentitySeeder::fromIni(ini, &error);
+    QVERIFY2(seed, qPrintable(error));
+    QCOMPARE(seed->tiers.value("free"), limitsOf({}, {}, 250, {}, 50000, {}));
+    QCOMPARE(seed->tiers.value("pro"), limitsOf({}, {}, 1000, {}, {}, {}));
+    QCOMPARE(seed->tiers.value("gold"), limitsOf(2.5, 10, {}, {}, {}, {}));
+    QCOMPARE(seed->tiers.size(), 6);
+    QCOMPARE(seed->defaults.key, limitsOf(0.5, 100, {}, 90000, {}, {}));
+    QCOMPARE(seed->defaults.user, limitsOf(100, 200, {}, {}, {}, {}));
+}
+
+void TestIdentitySeeder::otherSectionsAreIgnored()
+{
+    Sections ini;
+    ini["cost"] = {{"anything", "x"}};
+    ini["upstream.openai"] = {{"url", "https://example.com"}};
+    QString error;
+    const auto seed = IdentitySeeder::fromIni(ini, &error);
+    QVERIFY2(seed, qPrintable(error));
+    QCOMPARE(seed->tiers, IdentitySeeder::builtInTiers());
+}
+
+void TestIdentitySeeder::badIni_data()
+{
+    QTest::addColumn<QString>("section");
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QVariant>("value");
+    QTest::addColumn<QStringList>("mentions");
+    QTest::newRow("letters") << "tier.free"
+                             << "requests_per_minute" << QVariant("abc")
+                             << QStringList{"[tier.free]", "requests_per_minute", "\"abc\"",
+                                            "non-negative integer"};
+    QTest::newRow("negative") << "tier.gold"
+                              << "burst" << QVariant("-1")
+                              << QStringList{"[tier.gold]", "burst", "\"-1\""};
+    QTest::newRow("fraction for an integer")
+        << "tier.gold"
+        << "monthly_tokens" << QVariant("1.5") << QStringList{"monthly_tokens", "\"1.5\""};
+    QTest::newRow("unquoted comma (QStringList)")
+        << "tier.pro"
+        << "monthly_requests" << QVariant(QStringList{"1", "000"})
+        << QStringList{"[tier.pro]", "monthly_requests", "\"1,000\""};
+    QTest::newRow("rps inf") << "defaults.user"
+                             << "requests_per_second" << QVariant("inf")
+                             << QStringList{"[defaults.user]", "requests_per_second", "\"inf\"",
+                                            "non-negative number"};
+    QTest::newRow("rps negative") << "defaults.key"
+                                  << "requests_per_second" << QVariant("-0.5")
+                                  << QStringList{"[defaults.key]", "\"-0.5\""};
+    QTest::newRow("exponent") << "tier.free"
+                              << "requests_per_minute" << QVariant("1e3") << QStringList{"\"1e3\""};
+    QTest::newRow("too large") << "tier.free"
+                               << "tokens_per_minute" << QVariant("99999999999999999999")
+                               << QStringList{"tokens_per_minute"};
+    QTest::newRow("unknown key") << "tier.free"
+                                 << "rpm" << QVariant("5")
+                                 << QStringList{"unknown key \"rpm\"", "[tier.free]",
+                                                "requests_per_minute"};
+    QTest::newRow("bad tier name")
+        << "tier.bad name"
+        << "burst" << QVariant("5") << QStringList{"\"bad name\"", "[tier.bad name]"};
+    QTest::newRow("empty tier name") << "tier."
+                                     << "burst" << QVariant("5") << QStringList{"[tier.]"};
+    QTest::newRow("unknown principal")
+        << "defaults.admin"
+        << "burst" << QVariant("5") << QStringList{"[defaults.admin]", "[defaults.user]"};
+}
+
+void TestIdentitySeeder::badIni()
+{
+    QFETCH(QString, section);
+    QFETCH(QString, key);
+    QFETCH(QVariant, value);
+    QFETCH(QStringList, mentions);
+    Sections ini;
+    ini["tier.ok"] = {{"burst", "1"}};
+    ini[section] = {{key, value}};
+    QString error;
+    QVERIFY(!IdentitySeeder::fromIni(ini, &error));
+    for (const QString &m : mentions)
+        QVERIFY2(error.contains(m), qPrintable(QStringLiteral("%1 not in: %2").arg(m, error)));
+    QVERIFY(!error.contains(u'\n'));
+    // With the file named.
+    QVERIFY(!IdentitySeeder::fromIni(ini, &error, "/etc/sluice.ini"));
+    QVERIFY2(error.contains("of /etc/sluice.ini"), qPrintable(error));
+}
+
+void TestIdentitySeeder::seedsBuiltInsAtFirstStart()
+{
+    QString why;
+    auto db = m_dbs.fresh(&why, false);
+    QVERIFY2(db, qPrintable(why));
+    const qint64 revisionBefore = IdentityTestDatabases::revision(*db);
+    int inserted = -1;
+    QVERIFY2(IdentitySeeder::seed(*db, Sections(), &why, &inserted), qPrintable(why));
+    QCOMPARE(inserted, 7);
+    QCOMPARE(IdentityTestDatabases::revision(*db), revisionBefore + 1);  // one bump per seeding
+
+    AdminService admin(*db, "test");
+    const auto tiers = admin.listTiers();
+    QVERIFY(tiers.ok());
+    QCOMPARE(tiers.value->size(), 5);
+    for (const Tier &t : *tiers.value) {
+        QCOMPARE(t.limits, IdentitySeeder::builtInTiers().value(t.name));
+        QVERIFY(t.createdAt.isValid());
+        QVERIFY(qAbs(t.createdAt.secsTo(QDateTime::currentDateTimeUtc())) < 60);
+    }
+    const auto defaults = admin.getDefaults();
+    QVERIFY(defaults.ok());
+    QCOMPARE(defaults.value->user, IdentitySeeder::builtInDefaults().user);
+    QCOMPARE(defaults.value->key, IdentitySeeder::builtInDefaults().key);
+
+    // Audited as the configuration's doing.
+    QCOMPARE(IdentityTestDatabases::scalar(
+                 *db,
+                 "SELECT COUNT(*) FROM audit_log WHERE actor = 'config' AND action = "
+                 "'tier.seed'"),
+             5);
+    QCOMPARE(IdentityTestDatabases::scalar(
+                 *db, "SELECT COUNT(*) FROM audit_log WHERE action = 'defaults.seed'"),
+             2);
+
+    // Idempotent: a second start adds nothing and tells no cache to reload.
+    QVERIFY2(IdentitySeeder::seed(*db, Sections(), &why, &inserted), qPrintable(why));
+    QCOMPARE(inserted, 0);
+    QCOMPARE(IdentityTestDatabases::revision(*db), revisionBefore + 1);
+    QCOMPARE(IdentityTestDatabases::scalar(*db, "SELECT COUNT(*) FROM audit_log"), 7);
+}
+
+void TestIdentitySeeder::iniOverridesAtFirstStart()
+{
+    QString why;
+    auto db = m_dbs.fresh(&why, false);
+    QVERIFY2(db, qPrintable(why));
+    Sections ini;
+    ini["tier.free"] = {{"requests_per_minute", "250"}};
+    ini["tier.gold"] = {{"requests_per_second", "2.5"}, {"monthly_tokens", "1000000"}};
+    ini["defaults.user"] = {{"burst", "400"}};
+    int inserted = 0;
+    QVERIFY2(IdentitySeeder::seed(*db, ini, &why, &inserted), qPrintable(why));
+    QCOMPARE(inserted, 8);
+    AdminService admin(*db, "test");
+    QCOMPARE(admin.getTier("free").value->limits, limitsOf({}, {}, 250, {}, 50000, {}));
+    QCOMPARE(admin.getTier("gold").value->limits, limitsOf(2.5, {}, {}, {}, {}, 1000000));
+    QCOMPARE(admin.getTier("pro").value->limits, IdentitySeeder::builtInTiers().value("pro"));
+    QCOMPARE(admin.getDefaults().value->user, limitsOf(100, 400, {}, {}, {}, {}));
+}
+
+void TestIdentitySeeder::neverOverwritesLater()
+{
+    QString why;
+    auto db = m_dbs.fresh(&why);  // first start with no INI sections
+    QVERIFY2(db, qPrintable(why));
+    AdminService admin(*db, "operator");
+    LimitOverrides edit;
+    edit.requestsPerMinute = 999;
+    QVERIFY(admin.setTier("free", edit).ok());
+    LimitOverrides keyDefaults;
+    keyDefaults.burst = 7;
+    QVERIFY(admin.setDefaults("key", keyDefaults).ok());
+    const qint64 revision = IdentityTestDatabases::revision(*db);
+
+    // A later start with INI sections for the same rows changes nothing...
+    Sections ini;
+    ini["tier.free"] = {{"requests_per_minute", "250"}};
+    ini["defaults.key"] = {{"burst", "1"}};
+    int inserted = -1;
+    QVERIFY2(IdentitySeeder::seed(*db, ini, &why, &inserted), qPrintable(why));
+    QCOMPARE(inserted, 0);
+    QCOMPARE(admin.getTier("free").value->limits.requestsPerMinute, std::optional<qint64>(999));
+    QCOMPARE(admin.getDefaults().value->key.burst, std::optional<qint64>(7));
+    QCOMPARE(IdentityTestDatabases::revision(*db), revision);
+
+    // ... but a tier declared later is still added.
+    ini["tier.gold"] = {{"requests_per_minute", "5000"}};
+    QVERIFY2(IdentitySeeder::seed(*db, ini, &why, &inserted), qPrintable(why));
+    QCOMPARE(inserted, 1);
+    QCOMPARE(admin.getTier("gold").value->limits.requestsPerMinute, std::optional<qint64>(5000));
+    QCOMPARE(IdentityTestDatabases::revision(*db), revision + 1);
+}
+
+void TestIdentitySeeder::badIniWritesNothing()
+{
+    QString why;
+    auto db = m_dbs.fresh(&why, false);
+    QVERIFY2(db, qPrintable(why));
+    Sections ini;
+    ini["tier.zzz"] = {{"burst", "x"}};  // sorted last: the good sections come first
+    QString error;
+    QVERIFY(!IdentitySeeder::seed(*db, ini, &error));
+    QVERIFY2(error.contains("[tier.zzz]"), qPrintable(error));
+    QCOMPARE(IdentityTestDatabases::scalar(*db, "SELECT COUNT(*) FROM tiers"), 0);
+    QCOMPARE(IdentityTestDatabases::scalar(*db, "SELECT COUNT(*) FROM principal_defaults"), 0);
+}
+
+QTEST_GUILESS_MAIN(TestIdentitySeeder)
+#include "tst_identityseeder.moc"

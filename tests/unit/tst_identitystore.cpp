@@ -1,0 +1,229 @@
+#include "AdminService.h"
+#include "ApiKeyCodec.h"
+#include "IdentityStore.h"
+#include "IdentityTestDatabases.h"
+#include "Timestamp.h"
+
+#include <QtTest>
+
+using namespace sluice;
+using sluice::test::IdentityTestDatabases;
+
+class TestIdentityStore : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void revisionFollowsEdits_data() { IdentityTestDatabases::backends(); }
+    void revisionFollowsEdits();
+    void loadAllContents_data() { IdentityTestDatabases::backends(); }
+    void loadAllContents();
+    void revokedKeysAreLeftOut_data() { IdentityTestDatabases::backends(); }
+    void revokedKeysAreLeftOut();
+    void touchLastUsedBatch_data() { IdentityTestDatabases::backends(); }
+    void touchLastUsedBatch();
+    void unmigratedDatabaseIsAnError_data() { IdentityTestDatabases::backends(); }
+    void unmigratedDatabaseIsAnError();
+
+private:
+    IdentityTestDatabases m_dbs;
+};
+
+void TestIdentityStore::initTestCase()
+{
+    QString why;
+    if (!m_dbs.init(&why))
+        QFAIL(qPrintable(why));
+}
+
+void TestIdentityStore::cleanupTestCase()
+{
+    m_dbs.cleanup();
+}
+
+void TestIdentityStore::revisionFollowsEdits()
+{
+    QString why;
+    auto db = m_dbs.fresh(&why);
+    QVERIFY2(db, qPrintable(why));
+    IdentityStore store(*db);
+    const qint64 r0 = store.revision(&why);
+    QVERIFY2(r0 > 0, qPrintable(why));
+    AdminService admin(*db, "test");
+    QVERIFY(admin.createUser({"alice", {}, {}, {}}).ok());
+    QCOMPARE(store.revision(), r0 + 1);
+    QVERIFY(admin.getUser("alice").ok());  // reads do not bump
+    QCOMPARE(store.revision(), r0 + 1);
+    QVERIFY(admin.disableUser("alice").ok());
+    QCOMPARE(store.revision(), r0 + 2);
+}
+
+void TestIdentityStore::loadAllContents()
+{
+    QString why;
+    auto db = m_dbs.fresh(&why);
+    QVERIFY2(db, qPrintable(why));
+    AdminService admin(*db, "test");
+    NewUser alice{"alice", "alice@example.com", "pro", {}};
+    alice.limits.requestsPerMinute = 10;
+    QVERIFY(admin.createUser(alice).ok());
+    QVERIFY(admin.createUser({"bob", {}, {}, {}}).ok());
+    QVERIFY(admin.disableUser("bob").ok());
+
+    NewKey k1;
+    k1.userName = "alice";
+    k1.name = "laptop";
+    k1.tier = "partner";
+    k1.limits.requestsPerSecond = 0.5;
+    k1.limits.monthlyTokens = 0;
+    k1.models = {"gpt-4*", "claude-*"};
+    k1.expiresAt = QDateTime::currentDateTimeUtc().addDays(30);
+    const auto c1 = admin.createKey(k1);
+    QVERIFY(c1.ok());
+    NewKey k2;
+    k2.userName = "bob";
+    const auto c2 = admin.createKey(k2);
+    QVERIFY(c2.ok());
+
+    LimitOverrides userDefaults;
+    userDefaults.tokensPerMinute = 1234;
+    QVERIFY(admin.setDefaults("user", userDefaults).ok());
+
+    IdentityStore store(*db);
+    const auto data = store.loadAll(&why);
+    QVERIFY2(data, qPrintable(why));
+    QCOMPARE(data->revision, store.revision());
+    QCOMPARE(data->tiers.size(), 5);
+    QCOMPARE(data->tiers.at(0).name, "anonymous");  // ordered by name
+    QCOMPARE(data->defaults.user.tokensPerMinute, std::optional<qint64>(1234));
+    QCOMPARE(data->defaults.user.requestsPerSecond, std::optional<double>(100));
+    QCOMPARE(data->defaults.key.requestsPerSecond, std::optional<double>(50));
+    QCOMPARE(data->defaults.key.burst, std::optional<qint64>(100));
+
+    // Disabled users are there: authentication needs them to refuse their keys.
+    QCOMPARE(data->users.size(), 2);
+    const User &a = data->users.at(0);
+    QCOMPARE(a.name, "alice");
+    QCOMPARE(a.email, "alice@example.com");
+    QCOMPARE(a.tier, "pro");
+    QCOMPARE(a.status, "active");
+    QCOMPARE(a.limits.requestsPerMinute, std::optional<qint64>(10));
+    QVERIFY(!a.limits.burst);
+    QCOMPARE(data->users.at(1).status, "disabled");
+
+    QCOMPARE(data->keys.size(), 2);
+    const ApiKey &key = data->keys.at(0);
+    QCOMPARE(key.id, c1.value->key.id);
+    QCOMPARE(key.userId, a.id);
+    QCOMPARE(key.userName, "alice");
+    QCOMPARE(key.name, "laptop");
+    QCOMPARE(key.prefix, ApiKeyCodec::displayPrefix(c1.value->plaintext));
+    QCOMPARE(key.hash, ApiKeyCodec::hash(c1.value->plaintext.toLatin1()));
+    QCOMPARE(key.hash.size(), 32);
+    QCOMPARE(key.tier, "partner");
+    QCOMPARE(key.limits.requestsPerSecond, std::optional<double>(0.5));
+    QCOMPARE(key.limits.monthlyTokens, std::optional<qint64>(0));
+    QVERIFY(!key.limits.burst);
+    QCOMPARE(key.models, QStringList({"gpt-4*", "claude-*"}));
+    QCOMPARE(key.status, "active");
+    QCOMPARE(key.expiresAt.toSecsSinceEpoch(), k1.expiresAt.toSecsSinceEpoch());
+    QCOMPARE(key.expiresAt.timeSpec(), Qt::UTC);
+    QVERIFY(!key.lastUsedAt.isValid());
+    QVERIFY(qAbs(key.createdAt.secsTo(QDateTime::currentDateTimeUtc())) < 60);
+    const ApiKey &other = data->keys.at(1);
+    QCOMPARE(other.userName, "bob");
+    QVERIFY(other.tier.isEmpty());
+    QVERIFY(other.models.isEmpty());
+    QVERIFY(!other.expiresAt.isValid());
+}
+
+void TestIdentityStore::revokedKeysAreLeftOut()
+{
+    QString why;
+    auto db = m_dbs.fresh(&why);
+    QVERIFY2(db, qPrintable(why));
+    AdminService admin(*db, "test");
+    NewKey nk;
+    nk.userName = "carol";
+    nk.createUser = true;
+    const auto keep = admin.createKey(nk);
+    const auto drop = admin.createKey(nk);
+    QVERIFY(keep.ok() && drop.ok());
+    // An expired key stays in: authentication refuses it with its own reason.
+    QVERIFY(db->exec(
+        "UPDATE api_keys SET expires_at = ? WHERE id = ?",
+        {Timestamp::toText(QDateTime::currentDateTimeUtc().addDays(-1)), keep.value->key.id}));
+    QVERIFY(admin.revokeKey(QString::number(drop.value->key.id)).ok());
+    IdentityStore store(*db);
+    const auto data = store.loadAll(&why);
+    QVERIFY2(data, qPrintable(why));
+    QCOMPARE(data->keys.size(), 1);
+    QCOMPARE(data->keys.at(0).id, keep.value->key.id);
+    QVERIFY(data->keys.at(0).expiresAt < QDateTime::currentDateTimeUtc());
+}
+
+void TestIdentityStore::touchLastUsedBatch()
+{
+    QString why;
+    auto db = m_dbs.fresh(&why);
+    QVERIFY2(db, qPrintable(why));
+    AdminService admin(*db, "test");
+    NewKey nk;
+    nk.userName = "dave";
+    nk.createUser = true;
+    QList<qint64> ids;
+    for (int i = 0; i < 3; ++i) {
+        const auto c = admin.createKey(nk);
+        QVERIFY(c.ok());
+        ids << c.value->key.id;
+    }
+    IdentityStore store(*db);
+    const qint64 revision = store.revision();
+    const QDateTime t0 = QDateTime::fromString("2030-01-02T03:04:05.678Z", Qt::ISODateWithMs);
+    QHash<qint64, QDateTime> batch = {{ids[0], t0}, {ids[1], t0.addSecs(60)}, {999999, t0}};
+    QVERIFY2(store.touchLastUsed(batch, &why), qPrintable(why));
+    QVERIFY2(store.touchLastUsed({}, &why), qPrintable(why));  // empty batch: nothing to do
+
+    auto lastUsed = [&](qint64 id) {
+        const auto k = admin.getKey(QString::number(id));
+        return k.ok() ? k.value->lastUsedAt : QDateTime();
+    };
+    QCOMPARE(lastUsed(ids[0]), t0);
+    QCOMPARE(lastUsed(ids[1]), t0.addSecs(60));
+    QVERIFY(!lastUsed(ids[2]).isValid());
+
+    // Only forward: an older flush (another gateway, out of order) does not move it back.
+    QVERIFY2(store.touchLastUsed({{ids[0], t0.addSecs(-3600)}, {ids[2], t0.addMSecs(1)}}, &why),
+             qPrintable(why));
+    QCOMPARE(lastUsed(ids[0]), t0);
+    QCOMPARE(lastUsed(ids[2]), t0.addMSecs(1));
+    QVERIFY2(store.touchLastUsed({{ids[0], t0.addMSecs(1)}}, &why), qPrintable(why));
+    QCOMPARE(lastUsed(ids[0]), t0.addMSecs(1));
+
+    // Usage is not an identity edit: no cache reload, no audit row.
+    QCOMPARE(store.revision(), revision);
+
+    // Appears in the snapshot too.
+    const auto data = store.loadAll(&why);
+    QVERIFY2(data, qPrintable(why));
+    QCOMPARE(data->keys.at(1).lastUsedAt, t0.addSecs(60));
+}
+
+void TestIdentityStore::unmigratedDatabaseIsAnError()
+{
+    DatabaseConnection db(m_dbs.freshUrl(), "identity");
+    QString why;
+    QVERIFY2(db.open(&why), qPrintable(why));
+    IdentityStore store(db);
+    QCOMPARE(store.revision(&why), -1);
+    QVERIFY(!why.isEmpty());
+    why.clear();
+    QVERIFY(!store.loadAll(&why));
+    QVERIFY(!why.isEmpty());
+}
+
+QTEST_GUILESS_MAIN(TestIdentityStore)
+#include "tst_identitystore.moc"
