@@ -235,10 +235,21 @@ tree_ticks() {
 server_pid() { [[ $1 == sluice ]] && echo "$SLUICE_PID" || echo "$NGINX_PID"; }
 server_port() { [[ $1 == sluice ]] && echo "$SLUICE_PORT" || echo "$NGINX_PORT"; }
 
-run_wrk() {  # run_wrk PORT CONNECTIONS SECONDS OUTFILE
+# Busy and total ticks of the whole machine (all CPUs) from the first line of /proc/stat.
+machine_ticks() {
+    awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6; exit }' /proc/stat
+}
+
+# wrk's own CPU time comes from /usr/bin/time when it is installed (Debian package "time").
+TIME_BIN=/usr/bin/time
+[[ -x $TIME_BIN ]] || TIME_BIN=""
+
+run_wrk() {  # run_wrk PORT CONNECTIONS SECONDS OUTFILE: wrk output in OUTFILE, its CPU in OUTFILE.cpu
     local port=$1 conns=$2 secs=$3 out=$4 threads=$WRK_THREADS
+    local -a timed=()
     ((threads > conns)) && threads=$conns
-    (pin "$LOADGEN_CPUS" "$WRK_BIN" -t "$threads" -c "$conns" -d "${secs}s" --latency \
+    [[ -n $TIME_BIN ]] && timed=("$TIME_BIN" -f '%U %S' -o "$out.cpu")
+    (pin "$LOADGEN_CPUS" "${timed[@]}" "$WRK_BIN" -t "$threads" -c "$conns" -d "${secs}s" --latency \
         "http://127.0.0.1:$port$PATH_UNDER_TEST") >"$out" 2>&1 &
     WRK_PID=$!
     wait "$WRK_PID" || die "wrk failed: $(cat "$out")"
@@ -246,23 +257,38 @@ run_wrk() {  # run_wrk PORT CONNECTIONS SECONDS OUTFILE
 }
 
 RESULTS=$TMP/results.tsv
-printf 'run\tconnections\tserver\tcpu_seconds\twrk_output\n' >"$RESULTS"
+printf 'run\tconnections\tserver\tcpu_seconds\tother_percent\twrk_output\n' >"$RESULTS"
 
 measure() {  # measure RUN SERVER CONNECTIONS
-    local run=$1 server=$2 conns=$3 pid port out t0 t1 cpu
+    local run=$1 server=$2 conns=$3 pid port out t0 t1 m0 m1 cpu other
     pid=$(server_pid "$server")
     port=$(server_port "$server")
     out=$TMP/wrk-r$run-c$conns-$server.txt
     kill -0 "$pid" 2>/dev/null || die "$server is no longer running"
+    m0=$(machine_ticks)
     t0=$(tree_ticks "$pid")
     run_wrk "$port" "$conns" "$DURATION" "$out"
     t1=$(tree_ticks "$pid")
+    m1=$(machine_ticks)
     cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
-    printf '%s\t%s\t%s\t%s\t%s\n' "$run" "$conns" "$server" "$cpu" "$out" >>"$RESULTS"
-    awk -v srv="$server" -v c="$conns" -v r="$run" -v cpu="$cpu" '
+    # Everything else that ran meanwhile: machine busy time minus the server's and wrk's, as a
+    # share of all CPUs. Includes kernel threads and hypervisor steal; "-" without /usr/bin/time.
+    other=-
+    if [[ -s $out.cpu ]]; then
+        other=$(awk -v m0="$m0" -v m1="$m1" -v hz="$CLK_TCK" -v srv="$cpu" '
+            BEGIN { split(m0, a, " "); split(m1, b, " ") }
+            { wrk = $1 + $2 }
+            END {
+                total = (b[2] - a[2]) / hz
+                o = (b[1] - a[1]) / hz - srv - wrk
+                printf "%.0f", (total > 0 && o > 0) ? 100 * o / total : 0
+            }' "$out.cpu")
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$conns" "$server" "$cpu" "$other" "$out" >>"$RESULTS"
+    awk -v srv="$server" -v c="$conns" -v r="$run" -v cpu="$cpu" -v other="$other" '
         /requests in/ { n = $1 }
         /^Requests\/sec:/ { rps = $2 }
-        END { printf "run %d  c=%-3d %-6s %10.0f req/s  %6.1f us CPU/req\n", r, c, srv, rps, (n > 0 ? cpu * 1e6 / n : 0) }
+        END { printf "run %d  c=%-3d %-6s %10.0f req/s  %6.1f us CPU/req  other load %s%%\n", r, c, srv, rps, (n > 0 ? cpu * 1e6 / n : 0), other }
     ' "$out" >&2
 }
 
@@ -282,13 +308,12 @@ for ((run = 1; run <= RUNS; run++)); do
         done
     done
 done
-LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- report --------------------------------------------------------------------------------
 
 {
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
-    echo "- Load average (1/5/15 min) before: $LOAD_BEFORE; after: $LOAD_AFTER"
+    echo "- Load average (1/5/15 min) before starting: $LOAD_BEFORE"
     echo "- $("$SLUICE_BIN" --version 2>/dev/null | head -1) ($SLUICE_BIN), $("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //'), $("$WRK_BIN" -v 2>&1 | head -1 | awk '{ print $1, $2 }')"
     echo "- $WORKERS workers each, ${DURATION} s per measurement, $RUNS runs (server order alternating), wrk threads: min($WRK_THREADS, connections)"
     echo "- Pinning: servers ${GATEWAY_CPUS:-not pinned}, wrk ${LOADGEN_CPUS:-not pinned}"
@@ -338,8 +363,11 @@ def parse_wrk(path):
 
 
 rows = {}  # (connections, server) -> list of per-run dicts, in run order
+other = []  # share of the machine used by other processes, per measurement
 with open(results_path) as f:
     for rec in csv.DictReader(f, delimiter="\t"):
+        if rec["other_percent"] != "-":
+            other.append(int(rec["other_percent"]))
         w = parse_wrk(rec["wrk_output"])
         w["run"] = int(rec["run"])
         w["cpu_us"] = float(rec["cpu_seconds"]) * 1e6 / w["requests"] if w["requests"] else 0.0
@@ -380,6 +408,11 @@ print()
 print("Server rows: median over runs. Ratio rows: median (min–max) of the per-run ratios, each run "
       "pairing the two servers measured back to back. req/s: higher is better for sluice; latency "
       "and CPU: lower is better. CPU = utime+stime of the server's process tree during the wrk run.")
+if other:
+    print(f"\nOther work on the machine during the measurements (CPU time used by neither the "
+          f"server nor wrk, as a share of all CPUs): median {med(other):.0f} %, "
+          f"max {max(other)} %, above 10 % in {sum(o > 10 for o in other)} of {len(other)} "
+          f"measurements.")
 for p in problems:
     print(f"\nWarning: {p}")
 PY

@@ -187,15 +187,19 @@ bool Gateway::startIdentity(QString *error)
 bool Gateway::startAdmin(QString *error)
 {
     // A listener of its own: one thread, small bodies, the same observer (metrics, access
-    // log). Its AdminService calls run on the identity database thread, never on this one.
+    // log). Its AdminService calls run on a database thread of their own, so an edit never
+    // waits behind a key-cache reload and the listener never waits on SQL.
+    m_adminDb = std::make_unique<DatabaseThread>(m_config.db, QStringLiteral("admin"),
+                                                 m_requestMetrics->queryObserver());
     m_adminRouter = std::make_unique<Router>();
-    m_adminApi = std::make_unique<AdminApi>(*m_identityDb, m_config.adminToken);
+    m_adminApi = std::make_unique<AdminApi>(*m_adminDb, m_config.adminToken);
     m_adminApi->registerRoutes(*m_adminRouter);
     ServerOptions options;
     options.host = m_config.adminListen.address();
     options.port = m_config.adminListen.port;
     options.workers = 1;
     options.maxBodyBytes = AdminApi::MaxBodyBytes;
+    options.threadNamePrefix = QStringLiteral("admin-worker");
     options.headerTimeoutMs = int(m_config.headerTimeout * 1000);
     options.idleTimeoutMs = int(m_config.idleTimeout * 1000);
     m_adminFrontend =

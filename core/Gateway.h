@@ -70,7 +70,9 @@ private:
     std::unique_ptr<IdentityRefresher> m_identityRefresher;
     std::unique_ptr<KeyAuthenticator> m_authenticator;
     std::unique_ptr<HttpFrontend> m_frontend;
-    // The admin API's own router and listener; after m_frontend, so destroyed before it.
+    // The admin API's database thread, router and listener; after m_frontend, so destroyed
+    // before it, and the database thread last of the four (its jobs never touch the others).
+    std::unique_ptr<DatabaseThread> m_adminDb;
     std::unique_ptr<Router> m_adminRouter;
     std::unique_ptr<AdminApi> m_adminApi;
     std::unique_ptr<HttpFrontend> m_adminFrontend;

@@ -52,9 +52,11 @@ void GatewayMetrics::requestFinished(const CompletedRequest &r)
     if (!lcAccess().isInfoEnabled())
         return;
     // The path only: query strings can carry secrets. Never key material: ids only.
-    QByteArrayView path = r.target;
-    if (const qsizetype q = path.indexOf('?'); q >= 0)
-        path = path.first(q);
+    QByteArrayView target = r.target;
+    if (const qsizetype q = target.indexOf('?'); q >= 0)
+        target = target.first(q);
+    const QByteArray redacted = redactKeys(target);
+    const QByteArrayView path = redacted.isNull() ? target : QByteArrayView(redacted);
     QByteArray message;
     message.reserve(64 + path.size());
     message += r.method;
@@ -74,6 +76,31 @@ void GatewayMetrics::requestFinished(const CompletedRequest &r)
          {"client", r.peer.toByteArray()},
          {"user_id", r.userId.toByteArray()},
          {"key_id", r.keyId.toByteArray()}});
+}
+
+QByteArray GatewayMetrics::redactKeys(QByteArrayView path)
+{
+    // Someone pastes a whole key into a URL (GET /admin/v1/keys/sk-sluice-...): keep the
+    // display prefix, drop the rest of that segment. Null when there is nothing to redact.
+    static constexpr QByteArrayView marker("sk-sluice-");
+    qsizetype at = path.indexOf(marker);
+    if (at < 0)
+        return {};
+    QByteArray out;
+    qsizetype from = 0;
+    while (at >= 0) {
+        const qsizetype keep = qMin(path.size(), at + marker.size() + 4);
+        out += path.sliced(from, keep - from);
+        qsizetype end = path.indexOf('/', keep);
+        if (end < 0)
+            end = path.size();
+        if (end > keep)
+            out += "...";
+        from = end;
+        at = path.indexOf(marker, from);
+    }
+    out += path.sliced(from);
+    return out;
 }
 
 QueryObserver GatewayMetrics::queryObserver()

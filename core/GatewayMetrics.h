@@ -26,6 +26,8 @@ public:
 
     // Bounded label values: unknown methods become "other".
     static QByteArrayView methodLabel(QByteArrayView method);
+    // The path with any API key in it cut to its display prefix; null when none is there.
+    static QByteArray redactKeys(QByteArrayView path);
 
 private:
     CounterFamily &m_requests;

@@ -52,7 +52,7 @@ bool HttpFrontend::start(QString *error)
 
     for (int i = 0; i < n; ++i) {
         auto thread = std::make_unique<QThread>();
-        thread->setObjectName(QStringLiteral("http-worker-%1").arg(i));
+        thread->setObjectName(QStringLiteral("%1-%2").arg(m_options.threadNamePrefix).arg(i));
         auto *worker = new ServerWorker(i, m_options, m_router, m_observer);
         worker->moveToThread(thread.get());
         thread->start();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QHostAddress>
+#include <QString>
 
 namespace sluice {
 
@@ -17,6 +18,8 @@ struct ServerOptions
     qint64 maxOutputBytes = 8 * 1024 * 1024;  // unread output that marks a client as stuck
     int lingerMs = 2'000;                     // how long a closing connection drains unread input
     int listenBacklog = 1024;
+    QString threadNamePrefix =
+        QStringLiteral("http-worker");  // threads are PREFIX-0, PREFIX-1, ...
 };
 
 }  // namespace sluice

@@ -4,6 +4,7 @@
 // never again: not by the API, not in the database, not in the log.
 
 #include "GatewayProcess.h"
+#include "PgTestDatabase.h"
 #include "TestFixtures.h"
 
 #include <QDir>
@@ -18,6 +19,7 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QUrl>
 #include <QtTest>
@@ -44,7 +46,7 @@ QByteArray compact(const QJsonObject &json)
     return QJsonDocument(json).toJson(QJsonDocument::Compact);
 }
 
-// ---- PostgreSQL: a database of its own per test (as tst_gateway does) -----------------------
+// ---- PostgreSQL: a session of the test itself, to look into the gateway's database --------
 
 class PgSession
 {
@@ -104,46 +106,6 @@ public:
 private:
     QString m_name;
     QString m_error;
-};
-
-class PgDatabase
-{
-public:
-    explicit PgDatabase(const QString &fixtureUrl) : m_fixture(fixtureUrl)
-    {
-        m_name = QStringLiteral("sluice_admin_%1")
-                     .arg(QRandomGenerator::global()->generate64(), 16, 16, QLatin1Char('0'));
-    }
-    ~PgDatabase()
-    {
-        if (m_created) {
-            QString why;
-            if (!PgSession(m_fixture).exec(
-                    QStringLiteral("DROP DATABASE IF EXISTS %1 WITH (FORCE)").arg(m_name), &why))
-                qWarning().noquote() << "cannot drop" << m_name << ":" << why;
-        }
-    }
-    PgDatabase(const PgDatabase &) = delete;
-    PgDatabase &operator=(const PgDatabase &) = delete;
-
-    bool create(QString *error)
-    {
-        m_created =
-            PgSession(m_fixture).exec(QStringLiteral("CREATE DATABASE %1").arg(m_name), error);
-        return m_created;
-    }
-    QUrl qurl() const
-    {
-        QUrl u = m_fixture;
-        u.setPath(u'/' + m_name);
-        return u;
-    }
-    QString url() const { return qurl().toString(); }
-
-private:
-    QUrl m_fixture;
-    QString m_name;
-    bool m_created = false;
 };
 
 // ---- the admin API as a client sees it -----------------------------------------------------
@@ -265,6 +227,7 @@ private slots:
     void malformedRequests_data() { backends(); }
     void malformedRequests();
     void metricsAndAccessLog();
+    void adminPortInUseExits1();
 
 private:
     static void backends();
@@ -277,7 +240,7 @@ private:
     bool stop(GatewayProcess &gw);
 
     std::unique_ptr<QTemporaryDir> m_dir;
-    std::unique_ptr<PgDatabase> m_pg;
+    std::unique_ptr<PgTestDatabase> m_pg;
     QByteArray m_token;
 };
 
@@ -341,7 +304,7 @@ bool TestAdminApi::launch(GatewayProcess &gw, AdminClient *admin, bool withToken
             QTest::qFail(qPrintable(why), __FILE__, __LINE__);
             return false;
         }
-        m_pg = std::make_unique<PgDatabase>(url);
+        m_pg = std::make_unique<PgTestDatabase>(url, QStringLiteral("sluice_admin"));
         if (!m_pg->create(&why)) {
             QTest::qFail(qPrintable("cannot create a test database: " + why), __FILE__, __LINE__);
             return false;
@@ -395,7 +358,7 @@ void TestAdminApi::verifyNowhere(GatewayProcess &gw, const QList<QByteArray> &se
     if (!m_pg)
         return;
     // PostgreSQL: every row of every table, as text.
-    PgSession pg(m_pg->qurl());
+    PgSession pg(QUrl(m_pg->url()));
     QString why;
     const auto tables =
         pg.column(QStringLiteral("SELECT table_name FROM information_schema.tables "
@@ -1115,6 +1078,25 @@ void TestAdminApi::metricsAndAccessLog()
              qPrintable(log.right(2000)));
     QVERIFY(!log.contains(QString::fromLatin1(m_token)));
     QVERIFY2(stop(gw), gw.why());
+}
+
+void TestAdminApi::adminPortInUseExits1()
+{
+    QTcpServer blocker;
+    QVERIFY(blocker.listen(QHostAddress::LocalHost, 0));
+    const QString address = QStringLiteral("127.0.0.1:%1").arg(blocker.serverPort());
+    GatewayProcess gw(kBinary);
+    gw.setEnvironment(environment(true));
+    QVERIFY2(gw.start({QStringLiteral("--headless"), QStringLiteral("--listen"),
+                       QStringLiteral("127.0.0.1:0"), QStringLiteral("--admin-listen"), address,
+                       QStringLiteral("--data-dir"), m_dir->path() + "/data"}),
+             gw.why());
+    QVERIFY2(gw.waitForExit(15000), gw.why());
+    QVERIFY2(gw.exitedWith(1), gw.why());
+    QVERIFY2(gw.log().contains(
+                 QStringLiteral("cannot start: cannot listen on %1 (admin API)").arg(address)),
+             gw.why());
+    QVERIFY(blocker.isListening());
 }
 
 QTEST_GUILESS_MAIN(TestAdminApi)

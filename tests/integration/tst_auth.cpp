@@ -247,6 +247,14 @@ private slots:
         checkOpenAiError(httpGet(gw->port(), "/v1/nope"), 401, QStringLiteral("missing_api_key"));
         checkOpenAiError(httpGet(gw->port(), "/v1/nope", {{"Authorization", "Bearer " + key}}), 404,
                          QStringLiteral("unknown_url"));
+        // A key pasted into a URL is cut to its prefix in the access log (cleanup() greps the
+        // log for every plaintext key).
+        QCOMPARE(
+            httpGet(gw->port(), "/v1/models/" + key, {{"Authorization", "Bearer " + key}}).status,
+            404);
+        QCOMPARE(httpGet(gw->port(), "/nowhere/" + key + "/x?key=" + key).status, 404);
+        QVERIFY(gw->waitForLog(
+            QRegularExpression(QStringLiteral("GET /nowhere/sk-sluice-\\w{4}\\.\\.\\./x 404"))));
         // Health and metrics stay open.
         QCOMPARE(httpGet(gw->port(), "/health/live").status, 200);
         const QByteArray metrics = httpGet(gw->port(), "/metrics").body;

@@ -355,6 +355,8 @@ QProcessEnvironment TestGateway::environment() const
     QProcessEnvironment env = GatewayProcess::cleanEnvironment();
     env.insert(QStringLiteral("HOME"), m_dir->path());
     env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir->path() + QStringLiteral("/xdg"));
+    // The admin listener takes a free port too, so tests never collide on 8082.
+    env.insert(QStringLiteral("SLUICE_ADMIN_LISTEN"), QStringLiteral("127.0.0.1:0"));
     return env;
 }
 
