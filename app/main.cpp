@@ -9,6 +9,7 @@
 #include "LogSetup.h"
 #include "ProcessLimits.h"
 #include "UnixSignalWatcher.h"
+#include "UpstreamConfig.h"
 #include "Version.h"
 
 #include <QCoreApplication>
@@ -53,6 +54,11 @@ int main(int argc, char *argv[])
     // for the gateway and the CLI alike, before any database is touched.
     QString seedError;
     if (!IdentitySeeder::fromIni(config.extraSections, &seedError, config.configFile)) {
+        std::fprintf(stderr, "sluice: %s\n", qPrintable(seedError));
+        return kExitUsage;
+    }
+    if (!UpstreamConfigLoader::load(config.extraSections, QProcessEnvironment::systemEnvironment(),
+                                    &seedError)) {
         std::fprintf(stderr, "sluice: %s\n", qPrintable(seedError));
         return kExitUsage;
     }

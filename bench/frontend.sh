@@ -24,7 +24,7 @@
 #   GATEWAY_CPUS   taskset CPU list for both servers, e.g. "1"   (default: no pinning)
 #   LOADGEN_CPUS   taskset CPU list for wrk, e.g. "0"            (default: no pinning)
 #   KEEP_TMP=1     keep the temp dir (configs, logs, raw wrk output) and print its path
-set -euo pipefail
+set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SLUICE_BIN=${SLUICE_BIN:-$ROOT/build-release/app/sluice}
@@ -93,16 +93,23 @@ SLUICE_PID=""
 NGINX_PID=""
 WRK_PID=""
 
-stop_pid() {  # stop_pid PID SIGNAL: signal, wait up to 5 s, then SIGKILL
-    local pid=$1 sig=$2 i
+stop_pid() {  # stop_pid PID SIGNAL: signal PID and its direct children, wait up to 5 s, then SIGKILL
+    local pid=$1 sig=$2 i child children
     [[ -n $pid ]] || return 0
     kill -0 "$pid" 2>/dev/null || return 0
+    # wrk runs under /usr/bin/time, which does not pass signals on: signal its child as well.
+    children=$(cat "/proc/$pid/task/"*/children 2>/dev/null || true)
     kill "-$sig" "$pid" 2>/dev/null || true
+    for child in $children; do
+        kill "-$sig" "$child" 2>/dev/null || true
+    done
     for ((i = 0; i < 50; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
     wait "$pid" 2>/dev/null || true
 }
 
@@ -314,7 +321,7 @@ done
 {
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
     echo "- Load average (1/5/15 min) before starting: $LOAD_BEFORE"
-    echo "- $("$SLUICE_BIN" --version 2>/dev/null | head -1) ($SLUICE_BIN), $("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //'), $("$WRK_BIN" -v 2>&1 | head -1 | awk '{ print $1, $2 }')"
+    echo "- $("$SLUICE_BIN" --version 2>/dev/null | head -1) ($SLUICE_BIN), $({ "$NGINX_BIN" -v 2>&1 || true; } | sed 's/^nginx version: //'), $({ "$WRK_BIN" -v 2>&1 || true; } | head -1 | awk '{ print $1, $2 }')"
     echo "- $WORKERS workers each, ${DURATION} s per measurement, $RUNS runs (server order alternating), wrk threads: min($WRK_THREADS, connections)"
     echo "- Pinning: servers ${GATEWAY_CPUS:-not pinned}, wrk ${LOADGEN_CPUS:-not pinned}"
     echo "- Response size (head+body bytes): sluice $(response_bytes "$SLUICE_PORT"), nginx $(response_bytes "$NGINX_PORT")"

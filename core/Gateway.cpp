@@ -18,9 +18,16 @@
 #include "MetricsRegistry.h"
 #include "Migrator.h"
 #include "OpsEndpoints.h"
+#include "Principal.h"
 #include "ProcessMetrics.h"
+#include "ProxyHandler.h"
+#include "ProxyMetrics.h"
 #include "Router.h"
 #include "Schema.h"
+#include "UpstreamCheck.h"
+#include "UpstreamConfig.h"
+#include "UpstreamTraffic.h"
+#include "UsageLedger.h"
 #include "Version.h"
 
 #include <QDateTime>
@@ -83,7 +90,16 @@ bool Gateway::start(QString *error)
     if (!startIdentity(error))
         return false;
     OpsEndpoints::registerRoutes(*m_router, m_state, *m_health, *m_registry);
-    ApiRoutes::registerRoutes(*m_router, *m_authenticator);
+    if (!startProxy(error))
+        return false;
+    ApiRoutes::registerRoutes(
+        *m_router, *m_authenticator,
+        [proxy = m_proxy.get()](HttpResponder r, const Principal &p) {
+            proxy->forward(std::move(r), p);
+        },
+        [proxy = m_proxy.get()](HttpResponder r, const Principal &p) {
+            proxy->listModels(std::move(r), p);
+        });
 
     ServerOptions options;
     options.host = m_config.listen.address();
@@ -193,6 +209,12 @@ bool Gateway::startAdmin(QString *error)
                                                  m_requestMetrics->queryObserver());
     m_adminRouter = std::make_unique<Router>();
     m_adminApi = std::make_unique<AdminApi>(*m_adminDb, m_config.adminToken);
+    if (m_config.ledgerDb && !(*m_config.ledgerDb == m_config.db)) {
+        // Usage queries read the ledger's own database, on a thread of their own.
+        m_adminLedgerDb = std::make_unique<DatabaseThread>(
+            *m_config.ledgerDb, QStringLiteral("ledger-admin"), m_requestMetrics->queryObserver());
+        m_adminApi->setLedgerDatabase(m_adminLedgerDb.get());
+    }
     m_adminApi->registerRoutes(*m_adminRouter);
     ServerOptions options;
     options.host = m_config.adminListen.address();
@@ -215,6 +237,41 @@ bool Gateway::startAdmin(QString *error)
     if (!m_adminApi->isTokenConfigured())
         qCWarning(lcGateway) << "no admin token configured: the admin API answers 503 to every "
                                 "call until SLUICE_ADMIN_TOKEN or admin_token in [admin] is set";
+    return true;
+}
+
+bool Gateway::startProxy(QString *error)
+{
+    QString why;
+    const auto upstreams = UpstreamConfigLoader::load(
+        m_config.extraSections, QProcessEnvironment::systemEnvironment(), &why);
+    if (!upstreams) {
+        *error = why;
+        return false;
+    }
+    for (const UpstreamConfig &u : *upstreams) {
+        qCInfo(lcGateway).noquote()
+            << "upstream" << u.name << "(" + UpstreamConfig::kindName(u.kind) + ")" << u.baseUrl
+            << "models" << u.models.join(QStringLiteral(", ")) << "priority" << u.priority;
+    }
+    std::vector<double> buckets(m_config.histogramBuckets.begin(), m_config.histogramBuckets.end());
+    if (buckets.empty())
+        buckets = MetricsRegistry::defaultDurationBuckets();
+    UsageLedger::Options ledgerOptions;
+    ledgerOptions.queryObserver = m_requestMetrics->queryObserver();
+    m_ledger =
+        std::make_unique<UsageLedger>(m_config.effectiveLedgerDb(), ledgerOptions, *m_registry);
+    m_proxyMetrics = std::make_unique<ProxyMetrics>(*m_registry, buckets, 1000, true);
+    QStringList names;
+    for (const UpstreamConfig &u : *upstreams)
+        names << u.name;
+    m_upstreamTraffic = std::make_unique<UpstreamTraffic>(names);
+    // Each upstream is a non-critical component: traffic first, a cheap probe when quiet.
+    const int probeTimeoutMs = qMax(100, int(m_config.healthTimeout * 1000) - 200);
+    for (const UpstreamConfig &u : *upstreams)
+        m_health->addCheck(std::make_unique<UpstreamCheck>(u, *m_upstreamTraffic, probeTimeoutMs));
+    m_proxy = std::make_unique<ProxyHandler>(*upstreams, *m_proxyMetrics, m_ledger.get(),
+                                             m_upstreamTraffic.get(), ProxyHandler::Options{});
     return true;
 }
 
@@ -331,7 +388,11 @@ void Gateway::finishShutdown()
         m_frontend->stop();
     if (m_identityRefresher)
         m_identityRefresher->stop();  // writes the last batch of last_used_at
-    // The ledger issue flushes the usage ledger here.
+    if (m_ledger) {
+        QString ledgerError;
+        if (!m_ledger->flush(&ledgerError))
+            qCWarning(lcGateway).noquote() << "usage ledger not fully written:" << ledgerError;
+    }
     qCInfo(lcGateway) << "stopped after" << m_state.uptime.elapsed() / 1000.0 << "s of uptime";
     emit stopped();
 }

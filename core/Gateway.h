@@ -16,6 +16,10 @@ class HealthChecker;
 class IdentityRefresher;
 class KeyAuthenticator;
 class KeyCache;
+class ProxyHandler;
+class UpstreamTraffic;
+class UsageLedger;
+struct ProxyMetrics;
 class HttpFrontend;
 class MetricsRegistry;
 class Router;
@@ -51,6 +55,7 @@ signals:
 private:
     bool migrate(QString *error);
     bool startIdentity(QString *error);
+    bool startProxy(QString *error);
     bool startAdmin(QString *error);
     void recordInstance();
     void setupHealth();
@@ -69,10 +74,15 @@ private:
     std::unique_ptr<KeyCache> m_keyCache;
     std::unique_ptr<IdentityRefresher> m_identityRefresher;
     std::unique_ptr<KeyAuthenticator> m_authenticator;
+    std::unique_ptr<UsageLedger> m_ledger;
+    std::unique_ptr<ProxyMetrics> m_proxyMetrics;
+    std::unique_ptr<UpstreamTraffic> m_upstreamTraffic;
+    std::unique_ptr<ProxyHandler> m_proxy;
     std::unique_ptr<HttpFrontend> m_frontend;
     // The admin API's database thread, router and listener; after m_frontend, so destroyed
     // before it, and the database thread last of the four (its jobs never touch the others).
     std::unique_ptr<DatabaseThread> m_adminDb;
+    std::unique_ptr<DatabaseThread> m_adminLedgerDb;  // only with a separate --ledger-db
     std::unique_ptr<Router> m_adminRouter;
     std::unique_ptr<AdminApi> m_adminApi;
     std::unique_ptr<HttpFrontend> m_adminFrontend;

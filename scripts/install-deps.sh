@@ -15,8 +15,14 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
     # PostgreSQL for the storage tests, promtool (package prometheus) for the exposition
-    # check, redis-server for the limiter tests, python3 for the test helpers.
-    packages+=(postgresql prometheus redis-server python3 curl)
+    # check, redis-server for the limiter tests, python3 for the test helpers, openssl for the
+    # upstream TLS test's throwaway CA.
+    packages+=(postgresql prometheus redis-server python3 curl openssl)
+    # node and npm for the end-to-end test with the official SDKs (tests/e2e). A node that is
+    # already there (e.g. NodeSource's, which bundles npm and conflicts with Debian's) is kept.
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        packages+=(nodejs npm)
+    fi
 fi
 
 missing=()

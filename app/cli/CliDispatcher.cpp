@@ -3,6 +3,7 @@
 #include "CliIo.h"
 #include "KeysCommand.h"
 #include "TiersCommand.h"
+#include "UsageCommand.h"
 #include "UsersCommand.h"
 
 #include "LogSetup.h"
@@ -28,12 +29,15 @@ int CliDispatcher::run(const QStringList &positional, const GatewayConfig &confi
         return KeysCommand(config).run(rest);
     if (command == QLatin1String("tiers"))
         return TiersCommand(config).run(rest);
+    if (command == QLatin1String("usage"))
+        return UsageCommand(config).run(rest);
     if (command == QLatin1String("help")) {
         CliIo::out(commandsHelp());
         return CliIo::kOk;
     }
     return CliIo::usageError(
-        QStringLiteral("unknown command \"%1\": expected users, keys or tiers (see sluice --help)")
+        QStringLiteral(
+            "unknown command \"%1\": expected users, keys, tiers or usage (see sluice --help)")
             .arg(command));
 }
 
@@ -44,6 +48,7 @@ QString CliDispatcher::commandsHelp()
         "  users add|list|disable|enable|set     manage users\n"
         "  keys create|list|revoke               manage API keys\n"
         "  tiers list|set                        manage tiers and their limits\n"
+        "  usage [--by day|model|key|user]       requests and tokens per user, key, model or day\n"
         "\"sluice COMMAND --help\" describes each, e.g. \"sluice keys create --help\".\n");
 }
 

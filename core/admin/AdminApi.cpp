@@ -5,6 +5,9 @@
 #include "IdentityValidation.h"
 #include "LimitFields.h"
 #include "LogCategories.h"
+#include "Timestamp.h"
+#include "UsageJson.h"
+#include "UsageReport.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -150,6 +153,7 @@ void AdminApi::registerRoutes(Router &router)
           {"PUT", &AdminApi::putTier},
           {"PATCH", &AdminApi::patchTier}}},
         {"/admin/v1/defaults", "/admin/v1/defaults", {{"GET", &AdminApi::getDefaults}}},
+        {"/admin/v1/usage", "/admin/v1/usage", {{"GET", &AdminApi::usage}}},
         {"/admin/v1/defaults/",
          "/admin/v1/defaults/{principal}",
          {{"GET", &AdminApi::getPrincipalDefaults},
@@ -266,15 +270,33 @@ void AdminApi::run(Call &call, Job job)
     m_db.post([responder = call.responder, actor = call.actor, job = std::move(job),
                gate](DatabaseConnection &connection) {
         AdminService service(connection, actor);
-        HttpResponse response = job(service);
-        // Posting under the gate's lock: close() cannot return (and the workers cannot be
-        // deleted) while a result is on its way to one.
-        QMutexLocker lock(&gate->mutex);
-        if (!gate->open)
-            return;
-        QMetaObject::invokeMethod(responder.context(), [responder, response]() mutable {
-            responder.send(std::move(response));
-        });
+        deliver(gate, responder, job(service));
+    });
+}
+
+bool AdminApi::postIfOpen(const std::shared_ptr<Gate> &gate, DatabaseThread &db,
+                          DatabaseThread::Job job)
+{
+    // Under the gate's lock: once close() returned, no job reaches a database thread that may
+    // be about to be destroyed.
+    QMutexLocker lock(&gate->mutex);
+    if (!gate->open)
+        return false;
+    db.post(std::move(job));
+    return true;
+}
+
+void AdminApi::deliver(const std::shared_ptr<Gate> &gate, const HttpResponder &responder,
+                       HttpResponse response)
+{
+    // Posting under the gate's lock: close() cannot return (and the workers cannot be
+    // deleted) while a result is on its way to one.
+    QMutexLocker lock(&gate->mutex);
+    if (!gate->open)
+        return;
+    QMetaObject::invokeMethod(responder.context(), [responder = HttpResponder(responder),
+                                                    response = std::move(response)]() mutable {
+        responder.send(std::move(response));
     });
 }
 
@@ -629,6 +651,103 @@ void AdminApi::setPrincipalDefaults(Call &call, bool replace)
             200, IdentityJson::toJson(principal == QLatin1String("user") ? r.value->user
                                                                          : r.value->key));
     });
+}
+
+// ---- usage ----
+
+void AdminApi::usage(Call &call)
+{
+    const QString user = QStringLiteral("user");
+    const QString key = QStringLiteral("key");
+    const QString model = QStringLiteral("model");
+    const QString from = QStringLiteral("from");
+    const QString to = QStringLiteral("to");
+    const QString groupBy = QStringLiteral("group_by");
+    if (!onlyParameters(call, {user, key, model, from, to, groupBy}))
+        return;
+    auto invalid = [&call](const QString &field, const QString &message) {
+        call.responder.send(
+            errorResponse(400, message, "invalid_request_error", "invalid_value", field));
+    };
+    UsageReport::Request request;
+    request.user = call.query.queryItemValue(user, QUrl::FullyDecoded);
+    request.key = call.query.queryItemValue(key, QUrl::FullyDecoded);
+    request.model = call.query.queryItemValue(model, QUrl::FullyDecoded);
+    for (const QString &name : {from, to}) {
+        if (!call.query.hasQueryItem(name))
+            continue;
+        const QString text = call.query.queryItemValue(name, QUrl::FullyDecoded);
+        const QDateTime t = Timestamp::parse(text);
+        if (!t.isValid()) {
+            invalid(name, QStringLiteral("%1 must be an ISO 8601 date (2025-05-01) or date-time "
+                                         "(2025-05-01T12:00:00Z), got %2")
+                              .arg(name, IdentityValidation::quoted(text)));
+            return;
+        }
+        (name == from ? request.from : request.to) = t;
+    }
+    if (request.from.isValid() && request.to.isValid() && request.from >= request.to) {
+        invalid(to, QStringLiteral("to (%1) must be after from (%2)")
+                        .arg(Timestamp::toText(request.to), Timestamp::toText(request.from)));
+        return;
+    }
+    const QString groupText = call.query.queryItemValue(groupBy, QUrl::FullyDecoded);
+    const std::optional<UsageGrouping> grouping = UsageQuery::groupingFromText(groupText);
+    if (!grouping) {
+        invalid(groupBy, QStringLiteral("group_by must be day, model, key or user, got %1")
+                             .arg(IdentityValidation::quoted(groupText)));
+        return;
+    }
+
+    // Names become ids on the identity database, the ledger (maybe another database) is
+    // queried on its own thread, and ids of key and user groups become names again.
+    DatabaseThread *identityDb = &m_db;
+    DatabaseThread *ledgerDb = m_ledgerDb ? m_ledgerDb : &m_db;
+    const std::shared_ptr<Gate> gate = m_gate;
+    const HttpResponder responder = call.responder;
+    const QString actor = call.actor;
+    const UsageGrouping g = *grouping;
+    auto queryFailed = [](const QString &why) {
+        return errorResponse(AdminError{AdminError::Kind::Internal, QString(),
+                                        QStringLiteral("cannot read usage: %1").arg(why)});
+    };
+    auto labelled = [g](AdminService &admin, const QList<UsageRow> &rows,
+                        const UsageFilter &filter) {
+        return jsonResponse(
+            200,
+            UsageJson::answer(UsageReport::rowsToJson(rows, g, UsageReport::labels(admin, rows, g)),
+                              filter, g));
+    };
+    const bool posted = postIfOpen(gate, *identityDb, [=](DatabaseConnection &connection) {
+        AdminService admin(connection, actor);
+        const AdminResult<UsageFilter> filter = UsageReport::resolve(admin, request);
+        if (!filter.ok()) {
+            deliver(gate, responder, errorResponse(*filter.error));
+            return;
+        }
+        if (ledgerDb == identityDb) {
+            QString why;
+            const auto rows = UsageQuery(connection).aggregate(*filter.value, g, &why);
+            deliver(gate, responder,
+                    rows ? labelled(admin, *rows, *filter.value) : queryFailed(why));
+            return;
+        }
+        postIfOpen(gate, *ledgerDb, [=, filter = *filter.value](DatabaseConnection &ledger) {
+            QString why;
+            const auto rows = UsageQuery(ledger).aggregate(filter, g, &why);
+            if (!rows) {
+                deliver(gate, responder, queryFailed(why));
+                return;
+            }
+            postIfOpen(gate, *identityDb, [=, rows = *rows](DatabaseConnection &identity) {
+                AdminService names(identity, actor);
+                deliver(gate, responder, labelled(names, rows, filter));
+            });
+        });
+    });
+    if (!posted)
+        call.responder.send(errorResponse(503, QStringLiteral("the gateway is shutting down"),
+                                          "server_error", "shutting_down"));
 }
 
 void AdminApi::notFound(Call &call)

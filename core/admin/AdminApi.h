@@ -2,6 +2,7 @@
 
 #include "AdminService.h"
 #include "AdminToken.h"
+#include "DatabaseThread.h"
 #include "HttpResponder.h"
 #include "Router.h"
 
@@ -13,8 +14,6 @@
 #include <memory>
 
 namespace sluice {
-
-class DatabaseThread;
 
 // The admin REST API (/admin/v1): users, API keys, tiers and per-principal defaults as JSON,
 // behind the admin bearer token. It only translates HTTP to AdminService calls and back; every
@@ -36,6 +35,12 @@ public:
     AdminApi &operator=(const AdminApi &) = delete;
 
     bool isTokenConfigured() const { return m_token.isConfigured(); }
+
+    // The thread GET /admin/v1/usage reads the usage ledger on: a connection to the ledger
+    // database (--ledger-db). Without one the ledger is read through `db`, which is right only
+    // when the ledger shares the identity database (the default). Call it before
+    // registerRoutes(); `ledger` must outlive every job posted to it, like `db`.
+    void setLedgerDatabase(DatabaseThread *ledger) { m_ledgerDb = ledger; }
 
     // Adds every /admin/v1 route to the admin listener's router. The handlers use `this`, so
     // the AdminApi must outlive the front end serving that router.
@@ -71,6 +76,13 @@ private:
     RouteHandler methodNotAllowed(const QByteArray &allow);
     bool authorize(HttpResponder &responder) const;
     void run(Call &call, Job job);
+    // Posts `job` to `db` unless the gate is closed (then false, nothing posted).
+    static bool postIfOpen(const std::shared_ptr<Gate> &gate, DatabaseThread &db,
+                           DatabaseThread::Job job);
+    // Hands an answer built on a database thread to the responder's worker, unless the gate
+    // closed meanwhile.
+    static void deliver(const std::shared_ptr<Gate> &gate, const HttpResponder &responder,
+                        HttpResponse response);
 
     // Request helpers; each answers the error itself and returns false / nullopt.
     static bool onlyParameters(Call &call, const QStringList &allowed);
@@ -96,9 +108,11 @@ private:
     void putPrincipalDefaults(Call &call);
     void patchPrincipalDefaults(Call &call);
     void setPrincipalDefaults(Call &call, bool replace);
+    void usage(Call &call);
     void notFound(Call &call);
 
     DatabaseThread &m_db;
+    DatabaseThread *m_ledgerDb = nullptr;
     AdminToken m_token;
     std::shared_ptr<Gate> m_gate;
 };

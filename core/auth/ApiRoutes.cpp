@@ -21,13 +21,9 @@ RouteHandler ApiRoutes::authenticated(KeyAuthenticator &auth, Handler handler)
     };
 }
 
-void ApiRoutes::registerRoutes(Router &router, KeyAuthenticator &auth)
+void ApiRoutes::registerRoutes(Router &router, KeyAuthenticator &auth, Handler forward,
+                               Handler models)
 {
-    const auto notYet = [](HttpResponder r, const Principal &) {
-        r.send(apiError(
-            apiFamilyOf(r.request()), 501, "not_implemented",
-            QByteArray("Sluice does not proxy ") + r.request().path().toByteArray() + " yet."));
-    };
     struct Route
     {
         const char *method;
@@ -43,7 +39,8 @@ void ApiRoutes::registerRoutes(Router &router, KeyAuthenticator &auth)
         {"POST", "/v1/messages/count_tokens"},
     };
     for (const Route &route : routes)
-        router.add(route.method, route.path, route.path, authenticated(auth, notYet));
+        router.add(route.method, route.path, route.path,
+                   authenticated(auth, qstrcmp(route.method, "GET") == 0 ? models : forward));
 
     // Any other /v1 path: authenticated first (no probing of the route table without a key),
     // then 404 in OpenAI's shape, for every method.

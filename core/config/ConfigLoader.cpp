@@ -412,10 +412,12 @@ bool ConfigLoader::isExtraSection(const QString &section) const
 ConfigLoadResult ConfigLoader::load(const QStringList &arguments, const QProcessEnvironment &env)
 {
     ConfigLoader loader;
-    // Sections the identity layer reads itself: [tier.NAME] and [defaults.user|key] seed the
-    // database at first start.
+    // Sections other layers read themselves: [tier.NAME] and [defaults.user|key] seed the
+    // identity database at first start.
     loader.addExtraSection(QStringLiteral("tier."));
     loader.addExtraSection(QStringLiteral("defaults."));
+    // [upstream.NAME]: the proxy's upstreams (UpstreamConfigLoader).
+    loader.addExtraSection(QStringLiteral("upstream."));
     return loader.run(arguments, env);
 }
 

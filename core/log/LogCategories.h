@@ -11,4 +11,6 @@ Q_DECLARE_LOGGING_CATEGORY(lcStorage)   // sluice.storage: databases, migrations
 Q_DECLARE_LOGGING_CATEGORY(lcIdentity)  // sluice.identity: users, keys, tiers, admin edits
 Q_DECLARE_LOGGING_CATEGORY(lcHealth)    // sluice.health: component transitions
 Q_DECLARE_LOGGING_CATEGORY(lcMetrics)   // sluice.metrics
+Q_DECLARE_LOGGING_CATEGORY(lcLedger)    // sluice.ledger: usage ledger writer, pruning
+Q_DECLARE_LOGGING_CATEGORY(lcUpstream)  // sluice.upstream: upstream connections, retries
 Q_DECLARE_LOGGING_CATEGORY(lcAccess)    // sluice.access: one line per request

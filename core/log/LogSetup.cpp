@@ -60,7 +60,7 @@ void handler(QtMsgType type, const QMessageLogContext &ctx, const QString &msg)
     } else {
         line += timestamp();
         line += ' ';
-        line += QByteArray(levelName(type)).leftJustified(7, ' ');
+        line += QByteArray(levelName(type)).leftJustified(8, ' ');
         line += category;
         line += ": ";
         line += msg.toUtf8();
@@ -125,7 +125,7 @@ void LogSetup::writeStructured(const char *category, const QByteArray &message,
         line += "}\n";
     } else {
         line += timestamp();
-        line += " info   ";
+        line += " info    ";
         line += category;
         line += ": ";
         line += message;

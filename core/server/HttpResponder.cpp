@@ -57,6 +57,12 @@ void HttpResponder::end()
     m_slot->connection->endStream(*m_slot);
 }
 
+void HttpResponder::abort()
+{
+    if (m_slot->connection && m_slot->state != ResponseSlot::State::Done)
+        m_slot->connection->abortFrom(*m_slot);
+}
+
 void HttpResponder::setPrincipal(QByteArray userId, QByteArray keyId)
 {
     m_slot->userId = std::move(userId);

@@ -31,6 +31,10 @@ public:
     void write(QByteArrayView data);
     void end();
 
+    // Cuts the connection (an upstream stream broke after its first bytes went out: a clean end
+    // would tell the client the answer was complete).
+    void abort();
+
     // Who made the request, for the access log (never key material: ids only).
     void setPrincipal(QByteArray userId, QByteArray keyId);
     // Called once if the client disconnects before the response is complete.

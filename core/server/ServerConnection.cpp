@@ -348,6 +348,17 @@ void ServerConnection::endStream(ResponseSlot &slot)
     complete(slot);
 }
 
+void ServerConnection::abortFrom(ResponseSlot &slot)
+{
+    // Deferred like the stuck-reader drop: the handler calling us keeps a live connection.
+    // The slot is recorded with the status it started with; the client sees a cut stream.
+    finishSlot(slot, slot.status ? slot.status : 502);
+    if (!m_abortQueued) {
+        m_abortQueued = true;
+        QMetaObject::invokeMethod(this, &ServerConnection::abort, Qt::QueuedConnection);
+    }
+}
+
 void ServerConnection::output(ResponseSlot &slot, QByteArray bytes)
 {
     slot.bytesOut += bytes.size();

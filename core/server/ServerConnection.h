@@ -37,6 +37,7 @@ public:
     void beginStream(ResponseSlot &slot, int status, const HttpHeaders &headers);
     void streamData(ResponseSlot &slot, QByteArrayView data);
     void endStream(ResponseSlot &slot);
+    void abortFrom(ResponseSlot &slot);
 
 signals:
     // The socket is closed; the worker forgets and deletes the connection.

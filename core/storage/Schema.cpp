@@ -97,6 +97,58 @@ QList<Migration> Schema::ledgerMigrations()
          {
              QStringLiteral("CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value TEXT)"),
          }},
+        {2,
+         QStringLiteral("usage rows and daily rollup"),
+         {
+             // One row per authenticated request that reached routing. No foreign keys: the
+             // ledger may live in another database than users and keys (--ledger-db). at is
+             // identity's Timestamp text ("2025-05-01T12:00:00.000Z"), so its first ten
+             // characters are the UTC day and text order is time order in both databases.
+             // ttfb_ms is NULL when no byte came back.
+             QStringLiteral("CREATE TABLE usage ("
+                            "id {{id}}, "
+                            "at TEXT NOT NULL, "
+                            "request_id TEXT NOT NULL DEFAULT '', "
+                            "user_id BIGINT NOT NULL, "
+                            "key_id BIGINT NOT NULL, "
+                            "model TEXT NOT NULL DEFAULT '', "
+                            "route TEXT NOT NULL DEFAULT '', "
+                            "upstream TEXT NOT NULL DEFAULT '', "
+                            "status INTEGER NOT NULL, "
+                            "prompt_tokens BIGINT NOT NULL DEFAULT 0, "
+                            "completion_tokens BIGINT NOT NULL DEFAULT 0, "
+                            "cached_tokens BIGINT NOT NULL DEFAULT 0, "
+                            "cache_write_tokens BIGINT NOT NULL DEFAULT 0, "
+                            "reasoning_tokens BIGINT NOT NULL DEFAULT 0, "
+                            "estimated INTEGER NOT NULL DEFAULT 0, "
+                            "attempts INTEGER NOT NULL DEFAULT 1, "
+                            "latency_ms DOUBLE PRECISION NOT NULL DEFAULT 0, "
+                            "ttfb_ms DOUBLE PRECISION)"),
+             QStringLiteral("CREATE INDEX usage_at ON usage (at)"),
+             QStringLiteral("CREATE INDEX usage_user_at ON usage (user_id, at)"),
+             QStringLiteral("CREATE INDEX usage_key_at ON usage (key_id, at)"),
+             // Sums per UTC day, user, key and model, upserted in the transaction that writes
+             // the raw rows, so the two always agree; kept when raw rows are pruned. errors
+             // counts statuses >= 400 (499 = client abort), estimated the rows whose tokens
+             // were estimated.
+             QStringLiteral("CREATE TABLE usage_daily ("
+                            "day TEXT NOT NULL, "
+                            "user_id BIGINT NOT NULL, "
+                            "key_id BIGINT NOT NULL, "
+                            "model TEXT NOT NULL, "
+                            "requests BIGINT NOT NULL DEFAULT 0, "
+                            "errors BIGINT NOT NULL DEFAULT 0, "
+                            "estimated BIGINT NOT NULL DEFAULT 0, "
+                            "prompt_tokens BIGINT NOT NULL DEFAULT 0, "
+                            "completion_tokens BIGINT NOT NULL DEFAULT 0, "
+                            "cached_tokens BIGINT NOT NULL DEFAULT 0, "
+                            "cache_write_tokens BIGINT NOT NULL DEFAULT 0, "
+                            "reasoning_tokens BIGINT NOT NULL DEFAULT 0, "
+                            "latency_ms_sum DOUBLE PRECISION NOT NULL DEFAULT 0, "
+                            "PRIMARY KEY (day, user_id, key_id, model))"),
+             QStringLiteral("CREATE INDEX usage_daily_user_day ON usage_daily (user_id, day)"),
+             QStringLiteral("CREATE INDEX usage_daily_key_day ON usage_daily (key_id, day)"),
+         }},
     };
 }
 

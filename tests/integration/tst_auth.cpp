@@ -3,6 +3,7 @@
 // gateway on the same PostgreSQL following within a second, throttling of failed attempts per
 // client address, last_used_at written in batches, and the plaintext key found nowhere.
 #include "GatewayProcess.h"
+#include "MockUpstream.h"
 #include "PgTestDatabase.h"
 #include "TestFixtures.h"
 
@@ -38,13 +39,16 @@ class TestAuth : public QObject
 
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<PgTestDatabase> m_pg;
+    std::unique_ptr<MockUpstream> m_mock;
     QString m_db;
+    QString m_ini;             // upstream sections pointing at the mock
     QStringList m_plaintexts;  // every key created: searched for in files and logs at the end
     QList<GatewayProcess *> m_gateways;
 
     CliRun cli(QStringList args)
     {
-        args << QStringLiteral("--db") << m_db << QStringLiteral("--data-dir") << m_dir->path();
+        args << QStringLiteral("--db") << m_db << QStringLiteral("--data-dir") << m_dir->path()
+             << QStringLiteral("--config") << m_ini;
         QProcess p;
         p.setProcessEnvironment(GatewayProcess::cleanEnvironment());
         p.start(kBinary, args);
@@ -105,6 +109,8 @@ class TestAuth : public QObject
                          m_dir->path(),
                          QStringLiteral("--db"),
                          m_db,
+                         QStringLiteral("--config"),
+                         m_ini,
                          QStringLiteral("--workers"),
                          QStringLiteral("2"),
                          QStringLiteral("--drain-timeout"),
@@ -172,6 +178,17 @@ private slots:
         m_dir = std::make_unique<QTemporaryDir>();
         QVERIFY(m_dir->isValid());
         m_plaintexts.clear();
+        m_mock = std::make_unique<MockUpstream>();
+        QVERIFY2(m_mock->start(), m_mock->why());
+        m_ini = m_dir->path() + QStringLiteral("/gateway.ini");
+        QFile ini(m_ini);
+        QVERIFY(ini.open(QIODevice::WriteOnly));
+        ini.write(QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n"
+                                 "api_key = sk-upstream-openai\nmodels = \"gpt-*\"\n\n"
+                                 "[upstream.anthropic]\nkind = anthropic\nbase_url = %2\n"
+                                 "api_key = sk-upstream-anthropic\nmodels = \"claude-*\"\n")
+                      .arg(m_mock->openAiBaseUrl(), m_mock->baseUrl())
+                      .toUtf8());
     }
 
     void cleanup()
@@ -199,6 +216,7 @@ private slots:
                          qPrintable(f.fileName() + " holds a plaintext key"));
         }
         m_pg.reset();
+        m_mock.reset();
         m_dir.reset();
     }
 
@@ -228,21 +246,35 @@ private slots:
             QStringLiteral("authentication_error"));
         checkOpenAiError(httpGet(gw->port(), "/v1/models"), 401, QStringLiteral("missing_api_key"));
 
-        // A good key passes authentication; the routes are not proxied yet (501, own shapes).
-        checkOpenAiError(chat(gw, key), 501, QStringLiteral("not_implemented"));
-        checkAnthropicError(messages(gw, key), 501, QStringLiteral("api_error"));
+        // A good key passes authentication and reaches the upstream (the mock) on every route.
+        QCOMPARE(chat(gw, key).status, 200);
+        QCOMPARE(messages(gw, key).status, 200);
+        const QByteArray body = R"({"model":"gpt-4o-mini","prompt":"hi","input":"hi"})";
         for (const QByteArray &path : {QByteArray("/v1/completions"), QByteArray("/v1/embeddings"),
                                        QByteArray("/v1/responses")})
             QCOMPARE(
-                httpRequest(gw->port(), "POST", path, {{"Authorization", "Bearer " + key}}, "{}")
+                httpRequest(gw->port(), "POST", path, {{"Authorization", "Bearer " + key}}, body)
                     .status,
-                501);
+                200);
         QCOMPARE(httpGet(gw->port(), "/v1/models", {{"Authorization", "Bearer " + key}}).status,
-                 501);
-        QCOMPARE(
-            httpRequest(gw->port(), "POST", "/v1/messages/count_tokens", {{"x-api-key", key}}, "{}")
-                .status,
-            501);
+                 200);
+        QCOMPARE(httpRequest(gw->port(), "POST", "/v1/messages/count_tokens", {{"x-api-key", key}},
+                             R"({"model":"claude-3-5-haiku","messages":[]})")
+                     .status,
+                 200);
+        // The client's key never travels upstream: the mock saw the operator's credentials.
+        const QJsonArray seen = m_mock->requests();
+        QVERIFY(!seen.isEmpty());
+        for (const QJsonValue &r : seen) {
+            const QJsonObject h = r.toObject().value(QLatin1String("headers")).toObject();
+            QVERIFY(!QJsonDocument(h).toJson().contains(key));
+            if (h.contains(QLatin1String("anthropic-version")))
+                QCOMPARE(h.value(QLatin1String("x-api-key")).toString(),
+                         QStringLiteral("sk-upstream-anthropic"));
+            else
+                QCOMPARE(h.value(QLatin1String("authorization")).toString(),
+                         QStringLiteral("Bearer sk-upstream-openai"));
+        }
         // Unknown /v1 route: authenticated first, then 404 in OpenAI's shape.
         checkOpenAiError(httpGet(gw->port(), "/v1/nope"), 401, QStringLiteral("missing_api_key"));
         checkOpenAiError(httpGet(gw->port(), "/v1/nope", {{"Authorization", "Bearer " + key}}), 404,
@@ -264,7 +296,7 @@ private slots:
         QVERIFY(metrics.contains(R"(gateway_api_key_requests_total{tier="free"})"));
         // The access log names the user and key by id, never by key material.
         QVERIFY(gw->waitForLog(
-            QRegularExpression(QStringLiteral("POST /v1/chat/completions 501 .*key_id=\\d+"))));
+            QRegularExpression(QStringLiteral("POST /v1/chat/completions 200 .*key_id=\\d+"))));
     }
 
     void revokeDisableAndExpiryTakeEffectWhileRunning_data() { backends(); }
@@ -283,9 +315,9 @@ private slots:
         QVERIFY(!revoked.isEmpty() && !bobs.isEmpty() && !expiring.isEmpty());
         GatewayProcess *gw = startGateway();
         QVERIFY(gw);
-        QCOMPARE(chat(gw, revoked).status, 501);
-        QCOMPARE(chat(gw, bobs).status, 501);
-        QCOMPARE(chat(gw, expiring).status, 501);
+        QCOMPARE(chat(gw, revoked).status, 200);
+        QCOMPARE(chat(gw, bobs).status, 200);
+        QCOMPARE(chat(gw, expiring).status, 200);
 
         const QByteArray prefix = revoked.left(14);
         QCOMPARE(
@@ -310,8 +342,8 @@ private slots:
         GatewayProcess *a = startGateway();
         GatewayProcess *b = startGateway();
         QVERIFY(a && b);
-        QCOMPARE(chat(a, key).status, 501);
-        QCOMPARE(chat(b, key).status, 501);
+        QCOMPARE(chat(a, key).status, 200);
+        QCOMPARE(chat(b, key).status, 200);
         // Revoked through gateway A's side of the database (the CLI here; the admin API goes
         // through the same AdminService): B refuses it within a second.
         QCOMPARE(cli({QStringLiteral("keys"), QStringLiteral("revoke"),
@@ -326,8 +358,8 @@ private slots:
         QCOMPARE(chat(a, key).status, 401);
         // A new key works on both without a restart.
         const QByteArray fresh = createKey({QStringLiteral("--user"), QStringLiteral("carol")});
-        QTRY_COMPARE_WITH_TIMEOUT(chat(b, fresh).status, 501, 1000);
-        QTRY_COMPARE_WITH_TIMEOUT(chat(a, fresh).status, 501, 1000);
+        QTRY_COMPARE_WITH_TIMEOUT(chat(b, fresh).status, 200, 1000);
+        QTRY_COMPARE_WITH_TIMEOUT(chat(a, fresh).status, 200, 1000);
     }
 
     void failedAttemptsThrottledPerClient()
@@ -352,7 +384,7 @@ private slots:
         QVERIFY(throttled.header("Retry-After").toInt() > 0);
         QCOMPARE(chat(gw, key, fromAttacker).status, 429);  // no more guesses from there
         // Other clients (told apart by the trusted proxy's X-Forwarded-For) are unaffected.
-        QCOMPARE(chat(gw, key, {{"X-Forwarded-For", "198.51.100.5"}}).status, 501);
+        QCOMPARE(chat(gw, key, {{"X-Forwarded-For", "198.51.100.5"}}).status, 200);
         QVERIFY(httpGet(gw->port(), "/metrics")
                     .body.contains(R"(gateway_auth_failures_total{reason="throttled"})"));
     }
@@ -365,7 +397,7 @@ private slots:
         GatewayProcess *gw = startGateway();
         QVERIFY(gw);
         for (int i = 0; i < 50; ++i)
-            QCOMPARE(chat(gw, key).status, 501);
+            QCOMPARE(chat(gw, key).status, 200);
         const QByteArray metrics = httpGet(gw->port(), "/metrics").body;
         // 50 requests, no per-request write: at most a couple of update statements so far.
         const QRegularExpression updates(QStringLiteral(

@@ -357,6 +357,10 @@ QProcessEnvironment TestGateway::environment() const
     env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir->path() + QStringLiteral("/xdg"));
     // The admin listener takes a free port too, so tests never collide on 8082.
     env.insert(QStringLiteral("SLUICE_ADMIN_LISTEN"), QStringLiteral("127.0.0.1:0"));
+    // The two default upstreams point at a closed local port: their health components answer
+    // at once (unhealthy, not critical) instead of waiting on a network the tests do not have.
+    env.insert(QStringLiteral("SLUICE_OPENAI_BASE_URL"), QStringLiteral("http://127.0.0.1:1/v1"));
+    env.insert(QStringLiteral("SLUICE_ANTHROPIC_BASE_URL"), QStringLiteral("http://127.0.0.1:1"));
     return env;
 }
 
@@ -505,7 +509,8 @@ void TestGateway::healthReport()
         worst = qMax(worst, (!c.value("critical").toBool() && s == 2) ? 1 : s);
         names << c.value("name").toString();
     }
-    QCOMPARE(names, QStringList({"database", "disk", "memory"}));
+    QCOMPARE(names,
+             QStringList({"database", "disk", "memory", "upstream:openai", "upstream:anthropic"}));
     QCOMPARE(root.value("status").toString(), statuses.at(worst));
 
     const QJsonObject database = components.at(0).toObject();
@@ -766,7 +771,10 @@ void TestGateway::metrics()
     QCOMPARE(m.value("gateway_health_status", {{"component", "database"}}).value_or(-1), 1.0);
     QCOMPARE(m.value("gateway_health_status", {{"component", "memory"}}).value_or(-1), 1.0);
     QVERIFY(m.value("gateway_health_status", {{"component", "disk"}}).has_value());
-    QCOMPARE(m.select("gateway_health_status").size(), 3);
+    QCOMPARE(m.select("gateway_health_status").size(), 5);
+    // The default upstreams point at a closed port: not critical, so only degraded overall.
+    QCOMPARE(m.value("gateway_health_status", {{"component", "upstream:openai"}}).value_or(-1),
+             0.0);
 
     // Database statements: migrations and health checks ran, all successfully.
     double queries = 0;
@@ -826,8 +834,10 @@ void TestGateway::healthComponentNames_data()
     QTest::addColumn<QString>("db");      // sqlite, postgres
     QTest::addColumn<QString>("ledger");  // "", "same", "sqlite"
     QTest::addColumn<QStringList>("expected");
-    const QStringList single = {"database", "disk", "memory"};
-    const QStringList split = {"identity_db", "ledger_db", "disk", "memory"};
+    const QStringList single = {"database", "disk", "memory", "upstream:openai",
+                                "upstream:anthropic"};
+    const QStringList split = {"identity_db", "ledger_db",       "disk",
+                               "memory",      "upstream:openai", "upstream:anthropic"};
     QTest::newRow("sqlite") << "sqlite"
                             << "" << single;
     QTest::newRow("sqlite, ledger same as db") << "sqlite"

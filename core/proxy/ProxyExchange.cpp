@@ -1,0 +1,424 @@
+#include "ProxyExchange.h"
+
+#include "LogCategories.h"
+#include "MetricsRegistry.h"
+#include "ModelGlob.h"
+#include "Principal.h"
+#include "ProxyHandler.h"
+#include "ProxyMetrics.h"
+#include "UpstreamConfig.h"
+#include "UpstreamTraffic.h"
+#include "UsageLedger.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRandomGenerator>
+#include <QTimer>
+#include <chrono>
+
+namespace sluice {
+namespace {
+
+qint64 nowNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Request headers that never travel upstream: hop-by-hop ones, the client's credentials (the
+// upstream gets the operator's), framing the pool sets itself, compression we could not read
+// usage through, and identities of the client's own OpenAI account.
+bool dropRequestHeader(QByteArrayView n)
+{
+    static constexpr const char *names[] = {"Connection",
+                                            "Keep-Alive",
+                                            "Proxy-Connection",
+                                            "Proxy-Authorization",
+                                            "TE",
+                                            "Trailer",
+                                            "Transfer-Encoding",
+                                            "Upgrade",
+                                            "Host",
+                                            "Content-Length",
+                                            "Authorization",
+                                            "x-api-key",
+                                            "Accept-Encoding",
+                                            "X-Forwarded-For",
+                                            "X-Request-Id",
+                                            "OpenAI-Organization",
+                                            "OpenAI-Project",
+                                            "Cookie",
+                                            "Expect"};
+    for (const char *name : names) {
+        if (HttpHeaders::nameEquals(n, name))
+            return true;
+    }
+    return false;
+}
+
+// Upstream response headers worth passing back. The provider's rate-limit headers describe the
+// operator's quota, not the client's: the limiter issue replaces them with Sluice's own.
+bool keepResponseHeader(QByteArrayView n)
+{
+    const QByteArray lower = n.toByteArray().toLower();
+    if (lower.startsWith("x-ratelimit-") || lower.startsWith("anthropic-ratelimit-") ||
+        lower == "retry-after")
+        return false;
+    return lower == "content-type" || lower == "request-id" || lower == "cache-control" ||
+           lower.startsWith("openai-") || lower.startsWith("anthropic-") || lower == "x-request-id";
+}
+
+}  // namespace
+
+ProxyExchange::ProxyExchange(const ProxyHandler &handler, HttpResponder responder,
+                             const Principal &principal)
+    : m_handler(handler),
+      m_responder(std::move(responder)),
+      m_family(apiFamilyOf(m_responder.request())),
+      m_userId(principal.userId),
+      m_keyId(principal.keyId),
+      m_userName(principal.userName.toUtf8()),
+      m_allowedModels(principal.models),
+      m_startNs(nowNs())
+{
+    m_anthropic = m_family == ApiFamily::Anthropic;
+}
+
+double ProxyExchange::sinceStart() const
+{
+    return double(nowNs() - m_startNs) / 1e9;
+}
+
+void ProxyExchange::reject(int status, QByteArrayView code, QByteArrayView message)
+{
+    m_responder.send(apiError(m_family, status, code, message));
+    finish(status);
+}
+
+void ProxyExchange::start(bool listModels)
+{
+    const HttpRequest &req = m_responder.request();
+    const QByteArrayView path = req.path();
+    if (!listModels) {
+        QJsonParseError parseError;
+        const QJsonDocument doc = QJsonDocument::fromJson(req.body, &parseError);
+        if (!doc.isObject()) {
+            m_countsTokens = false;
+            return reject(400, "invalid_json",
+                          QByteArray("The request body is not a JSON object (") +
+                              parseError.errorString().toUtf8() + ").");
+        }
+        QJsonObject o = doc.object();
+        m_model = o.value(QLatin1String("model")).toString();
+        if (m_model.isEmpty()) {
+            m_countsTokens = false;
+            return reject(400, "missing_model", "The request body has no \"model\" string.");
+        }
+        m_streamRequested = o.value(QLatin1String("stream")).toBool();
+        m_countsTokens = path != "/v1/messages/count_tokens";
+        m_body = req.body;
+        // OpenAI chat streams carry usage only when asked: ask, and hide the extra chunk from a
+        // client that did not, so the ledger is exact and the client sees what it asked for.
+        if (m_streamRequested && !m_anthropic && path == "/v1/chat/completions") {
+            const QJsonObject streamOptions = o.value(QLatin1String("stream_options")).toObject();
+            if (!streamOptions.value(QLatin1String("include_usage")).toBool()) {
+                QJsonObject so = streamOptions;
+                so.insert(QLatin1String("include_usage"), true);
+                o.insert(QLatin1String("stream_options"), so);
+                m_body = QJsonDocument(o).toJson(QJsonDocument::Compact);
+                m_stripUsageChunk = true;
+            }
+        }
+        if (!m_allowedModels.isEmpty() && !ModelGlob::matchesAny(m_allowedModels, m_model)) {
+            return reject(
+                403, "model_not_allowed",
+                QByteArray("This API key may not use the model \"") + m_model.toUtf8() + "\".");
+        }
+    } else {
+        m_countsTokens = false;
+    }
+    m_candidates = m_handler.candidates(m_anthropic, m_model);
+    if (m_candidates.isEmpty()) {
+        return reject(404, "model_not_found",
+                      listModels
+                          ? QByteArray("No upstream serves this API.")
+                          : QByteArray("The model \"") + m_model.toUtf8() +
+                                "\" does not exist or no upstream of this gateway serves it.");
+    }
+    std::weak_ptr<ProxyExchange> weak = weak_from_this();
+    m_responder.onAbort([weak] {
+        if (auto self = weak.lock())
+            self->onClientGone();
+    });
+    attempt();
+}
+
+UpstreamRequest ProxyExchange::buildRequest(const UpstreamConfig &upstream) const
+{
+    const HttpRequest &req = m_responder.request();
+    UpstreamRequest out;
+    out.method = req.head.method;
+    // Base URLs are written the way the SDKs take them: OpenAI's include /v1, Anthropic's not.
+    const QByteArrayView path = req.head.target;
+    out.target =
+        upstream.endpoint.basePath + (upstream.isAnthropic() ? path : path.sliced(3)).toByteArray();
+    out.headers.reserve(req.head.headers.fields().size() + 4);
+    QByteArray forwardedFor;
+    for (const auto &[name, value] : req.head.headers.fields()) {
+        if (HttpHeaders::nameEquals(name, "X-Forwarded-For"))
+            forwardedFor = value;
+        if (!dropRequestHeader(name))
+            out.headers.add(name, value);
+    }
+    forwardedFor = forwardedFor.isEmpty() ? req.peerAddress : forwardedFor + ", " + req.peerAddress;
+    out.headers.add("X-Forwarded-For", forwardedFor);
+    out.headers.add("X-Request-Id", m_responder.requestId());
+    if (upstream.isAnthropic()) {
+        if (!upstream.apiKey.isEmpty())
+            out.headers.add("x-api-key", upstream.apiKey);
+        if (!req.head.headers.contains("anthropic-version"))
+            out.headers.add("anthropic-version", "2023-06-01");
+    } else if (!upstream.apiKey.isEmpty()) {
+        out.headers.add("Authorization", "Bearer " + upstream.apiKey);
+    }
+    out.body = m_body;
+    return out;
+}
+
+void ProxyExchange::attempt()
+{
+    ++m_index;
+    ++m_attempts;
+    m_upstream = m_candidates.at(m_index);
+    m_attemptStartNs = nowNs();
+    m_firstByteNs = 0;
+    auto self = shared_from_this();  // the callbacks own the exchange while the call runs
+    UpstreamCallbacks cb;
+    cb.onHead = [self](const HttpMessageHead &h) { self->onHead(h); };
+    cb.onBody = [self](QByteArrayView d) { self->onBody(d); };
+    cb.onComplete = [self] { self->onComplete(); };
+    cb.onError = [self](const UpstreamError &e) { self->onError(e); };
+    m_call = UpstreamPool::forCurrentThread().send(m_upstream->endpoint, buildRequest(*m_upstream),
+                                                   std::move(cb));
+}
+
+bool ProxyExchange::failOver(const QString &why)
+{
+    if (m_done || m_clientStarted || m_index + 1 >= m_candidates.size() ||
+        m_attempts >= m_handler.options().maxAttempts)
+        return false;
+    qCInfo(lcGateway).noquote() << "upstream" << m_upstream->name << why << "; trying"
+                                << m_candidates.at(m_index + 1)->name;
+    if (m_call)
+        std::exchange(m_call, nullptr)->cancel();
+    m_status = 0;
+    m_headers.clear();
+    m_buffered.clear();
+    m_usage = TokenUsage();
+    m_contentBytes = 0;
+    m_sse = SseParser();
+    // Jittered backoff, so many gateways failing over together do not arrive in lockstep.
+    const int base = m_handler.options().backoffMs * m_attempts;
+    const int delay = base / 2 + int(QRandomGenerator::global()->bounded(qMax(1, base)));
+    auto keep = shared_from_this();
+    QTimer::singleShot(delay, m_responder.context(), [keep] {
+        if (!keep->m_done)
+            keep->attempt();
+    });
+    return true;
+}
+
+HttpHeaders ProxyExchange::responseHeaders(const HttpHeaders &upstream) const
+{
+    HttpHeaders out;
+    for (const auto &[name, value] : upstream.fields()) {
+        if (!keepResponseHeader(name))
+            continue;
+        if (HttpHeaders::nameEquals(name, "x-request-id"))
+            out.add("x-upstream-request-id", value);  // ours is X-Request-Id
+        else
+            out.add(name, value);
+    }
+    return out;
+}
+
+void ProxyExchange::onHead(const HttpMessageHead &head)
+{
+    if (m_done)
+        return;
+    m_firstByteNs = nowNs();
+    ProxyMetrics &pm = m_handler.metrics();
+    const QByteArray upstream = m_upstream->name.toUtf8();
+    pm.timeToFirstByte.observe({upstream}, double(m_firstByteNs - m_attemptStartNs) / 1e9);
+    pm.upstreamRequests.inc({upstream, QByteArray::number(head.status)});
+    if (UpstreamTraffic *t = m_handler.traffic())
+        t->record(m_upstream->name, head.status < 500, QDateTime::currentMSecsSinceEpoch());
+    if (head.status >= 500 && failOver(QStringLiteral("answered %1").arg(head.status)))
+        return;
+    m_status = head.status;
+    m_headers = responseHeaders(head.headers);
+    m_streaming = head.headers.value("Content-Type").startsWith("text/event-stream");
+    if (m_streaming) {
+        m_clientStarted = true;
+        m_responder.beginStream(m_status, m_headers);
+    }
+}
+
+void ProxyExchange::onEvent(const SseParser::Event &e)
+{
+    m_contentBytes += e.data.size();
+    bool forward = true;
+    const QByteArrayView data(e.data);
+    if (m_anthropic) {
+        if (e.name == "message_start" || e.name == "message_delta") {
+            const QJsonObject o = QJsonDocument::fromJson(e.data).object();
+            const QJsonObject usage = e.name == "message_start"
+                                          ? o.value(QLatin1String("message"))
+                                                .toObject()
+                                                .value(QLatin1String("usage"))
+                                                .toObject()
+                                          : o.value(QLatin1String("usage")).toObject();
+            m_usage.merge(usage);
+        }
+    } else if (e.name == "response.completed") {
+        const QJsonObject o = QJsonDocument::fromJson(e.data).object();
+        m_usage.merge(
+            o.value(QLatin1String("response")).toObject().value(QLatin1String("usage")).toObject());
+    } else if (data.contains("\"usage\"") && data != "[DONE]") {
+        // Only chunks that mention usage are parsed, and then as JSON: never by string search.
+        const QJsonObject o = QJsonDocument::fromJson(e.data).object();
+        const QJsonValue usage = o.value(QLatin1String("usage"));
+        if (usage.isObject()) {
+            m_usage.merge(usage.toObject());
+            const QJsonValue choices = o.value(QLatin1String("choices"));
+            if (m_stripUsageChunk && choices.isArray() && choices.toArray().isEmpty())
+                forward = false;
+        }
+    }
+    if (forward)
+        m_responder.write(e.raw);
+}
+
+void ProxyExchange::onBody(QByteArrayView data)
+{
+    if (m_done || m_status == 0)
+        return;
+    if (m_streaming) {
+        m_sse.feed(data, [this](const SseParser::Event &e) { onEvent(e); });
+    } else {
+        m_buffered.append(data);
+    }
+}
+
+void ProxyExchange::onComplete()
+{
+    if (m_done || m_status == 0)
+        return;
+    const QByteArray upstream = m_upstream->name.toUtf8();
+    m_handler.metrics().upstreamDuration.observe({upstream},
+                                                 double(nowNs() - m_attemptStartNs) / 1e9);
+    m_call.reset();
+    if (m_streaming) {
+        const QByteArray rest = m_sse.takeRemainder();
+        if (!rest.isEmpty())
+            m_responder.write(rest);
+        m_responder.end();
+    } else {
+        if (m_headers.value("Content-Type").contains("json")) {
+            const QJsonObject o = QJsonDocument::fromJson(m_buffered).object();
+            m_usage.merge(o.value(QLatin1String("usage")).toObject());
+        }
+        m_contentBytes = m_buffered.size();
+        HttpResponse r;
+        r.status = m_status;
+        r.headers = m_headers;
+        r.body = std::move(m_buffered);
+        m_responder.send(std::move(r));
+    }
+    finish(m_status);
+}
+
+void ProxyExchange::onError(const UpstreamError &error)
+{
+    if (m_done || error.kind == UpstreamError::Kind::Cancelled)
+        return;
+    const QByteArray upstream = m_upstream->name.toUtf8();
+    m_handler.metrics().upstreamErrors.inc({upstream, UpstreamError::kindName(error.kind)});
+    if (UpstreamTraffic *t = m_handler.traffic())
+        t->record(m_upstream->name, false, QDateTime::currentMSecsSinceEpoch());
+    m_call.reset();
+    qCWarning(lcGateway).noquote() << "upstream" << m_upstream->name << "failed:" << error.message;
+    if (!error.responseStarted && failOver(error.message))
+        return;
+    if (m_clientStarted) {
+        // Part of a stream is out: ending it cleanly would pass a truncated answer as whole.
+        m_responder.abort();
+        finish(502);
+        return;
+    }
+    const bool timeout = error.kind == UpstreamError::Kind::Timeout;
+    const QByteArray message =
+        QByteArray("The upstream \"") + upstream +
+        (timeout ? "\" did not answer in time: " : "\" could not be reached: ") +
+        error.message.toUtf8();
+    reject(timeout ? 504 : 502, timeout ? "upstream_timeout" : "upstream_unavailable", message);
+}
+
+void ProxyExchange::onClientGone()
+{
+    if (m_done)
+        return;
+    if (m_call)
+        std::exchange(m_call, nullptr)->cancel();  // the upstream stops generating for nobody
+    finish(499);
+}
+
+void ProxyExchange::finish(int status)
+{
+    if (m_done)
+        return;
+    m_done = true;
+    const bool estimated = m_countsTokens && !m_usage.found;
+    if (estimated) {
+        // No usage in the answer: about four bytes a token, flagged as an estimate.
+        m_usage.prompt = qMax<qint64>(1, m_body.size() / 4);
+        m_usage.completion = m_contentBytes / 4;
+    }
+    ProxyMetrics &pm = m_handler.metrics();
+    if (m_countsTokens && !m_model.isEmpty()) {
+        const QByteArray model = m_model.toUtf8();
+        const QByteArrayView modelLabel = pm.models.admit(model);
+        pm.promptTokens.inc({modelLabel}, double(m_usage.prompt));
+        pm.completionTokens.inc({modelLabel}, double(m_usage.completion));
+        if (pm.perUser)
+            pm.tokensByUser.inc({pm.users.admit(m_userName)},
+                                double(m_usage.prompt + m_usage.completion));
+    }
+    if (UsageLedger *ledger = m_handler.ledger()) {
+        UsageRecord rec;
+        rec.at = QDateTime::currentDateTimeUtc().addMSecs(-qint64(sinceStart() * 1000));
+        rec.requestId = m_responder.requestId();
+        rec.userId = m_userId;
+        rec.keyId = m_keyId;
+        rec.model = m_model.isNull() ? QStringLiteral("") : m_model;  // GET /v1/models has none
+        rec.route = m_responder.request().path().toByteArray();
+        rec.upstream = m_upstream ? m_upstream->name : QStringLiteral("");
+        rec.status = status;
+        rec.promptTokens = m_usage.prompt;
+        rec.completionTokens = m_usage.completion;
+        rec.cachedTokens = m_usage.cached;
+        rec.cacheWriteTokens = m_usage.cacheWrite;
+        rec.reasoningTokens = m_usage.reasoning;
+        rec.estimated = estimated;
+        rec.attempts = qMax(1, m_attempts);
+        rec.latencySeconds = sinceStart();
+        rec.timeToFirstByteSeconds = m_firstByteNs ? double(m_firstByteNs - m_startNs) / 1e9 : 0;
+        ledger->record(std::move(rec));
+    }
+    m_responder.onAbort(nullptr);  // drops the hook's reference cycle
+}
+
+}  // namespace sluice

@@ -1,0 +1,78 @@
+#pragma once
+
+#include "ApiFamily.h"
+#include "HttpResponder.h"
+#include "SseParser.h"
+#include "TokenUsage.h"
+#include "UpstreamPool.h"
+
+#include <QList>
+#include <memory>
+
+namespace sluice {
+
+class ProxyHandler;
+struct Principal;
+struct UpstreamConfig;
+
+// One proxied request, from routing to the ledger row. Lives on the worker thread that
+// accepted the request; kept alive by the upstream callbacks and the client-abort hook.
+class ProxyExchange : public std::enable_shared_from_this<ProxyExchange>
+{
+public:
+    ProxyExchange(const ProxyHandler &handler, HttpResponder responder, const Principal &principal);
+
+    // Validates the request and starts the first attempt; answers errors itself.
+    void start(bool listModels);
+
+private:
+    void attempt();
+    void onHead(const HttpMessageHead &head);
+    void onBody(QByteArrayView data);
+    void onComplete();
+    void onError(const UpstreamError &error);
+    void onClientGone();
+    bool failOver(const QString &why);
+    void onEvent(const SseParser::Event &event);
+    void reject(int status, QByteArrayView code, QByteArrayView message);
+    void finish(int status);
+    UpstreamRequest buildRequest(const UpstreamConfig &upstream) const;
+    HttpHeaders responseHeaders(const HttpHeaders &upstream) const;
+    double sinceStart() const;
+
+    const ProxyHandler &m_handler;
+    HttpResponder m_responder;
+    ApiFamily m_family;
+    bool m_anthropic = false;
+    qint64 m_userId = 0;
+    qint64 m_keyId = 0;
+    QByteArray m_userName;
+    QStringList m_allowedModels;
+
+    QString m_model;
+    QByteArray m_body;  // what goes upstream (the client's bytes unless usage had to be asked for)
+    bool m_streamRequested = false;
+    bool m_stripUsageChunk = false;  // we asked for usage the client did not want
+    bool m_countsTokens = true;
+
+    QList<const UpstreamConfig *> m_candidates;
+    int m_index = -1;
+    int m_attempts = 0;
+    std::shared_ptr<UpstreamCall> m_call;
+    const UpstreamConfig *m_upstream = nullptr;
+
+    int m_status = 0;
+    bool m_streaming = false;
+    bool m_clientStarted = false;
+    bool m_done = false;
+    HttpHeaders m_headers;
+    QByteArray m_buffered;
+    SseParser m_sse;
+    TokenUsage m_usage;
+    qint64 m_contentBytes = 0;
+    qint64 m_startNs = 0;
+    qint64 m_attemptStartNs = 0;
+    qint64 m_firstByteNs = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "HttpResponder.h"
+#include "UpstreamConfig.h"
+
+#include <QList>
+
+namespace sluice {
+
+class UpstreamTraffic;
+class UsageLedger;
+struct Principal;
+struct ProxyMetrics;
+
+// Forwards an authenticated /v1 request to the upstream chosen by the route's API family and
+// the request's model, streams the answer back as it arrives, reads the token usage from the
+// answer, and records the request in the ledger. Shared by every worker (read-only after
+// construction); the per-request state lives in a ProxyExchange on the worker's thread.
+class ProxyHandler
+{
+public:
+    struct Options
+    {
+        int maxAttempts = 3;  // upstream attempts per request (failover)
+        int backoffMs = 50;   // base of the jittered pause between attempts
+    };
+    ProxyHandler(QList<UpstreamConfig> upstreams, ProxyMetrics &metrics, UsageLedger *ledger,
+                 UpstreamTraffic *traffic, Options options);
+
+    // POST routes with a JSON body naming the model.
+    void forward(HttpResponder responder, const Principal &principal) const;
+    // GET /v1/models: the answer of the family's first upstream.
+    void listModels(HttpResponder responder, const Principal &principal) const;
+
+    // Upstreams serving `model` on an Anthropic or OpenAI route, best first; every upstream of
+    // the family when `model` is empty.
+    QList<const UpstreamConfig *> candidates(bool anthropic, const QString &model) const;
+
+    const QList<UpstreamConfig> &upstreams() const { return m_upstreams; }
+    ProxyMetrics &metrics() const { return m_metrics; }
+    UsageLedger *ledger() const { return m_ledger; }
+    UpstreamTraffic *traffic() const { return m_traffic; }
+    const Options &options() const { return m_options; }
+
+private:
+    QList<UpstreamConfig> m_upstreams;
+    ProxyMetrics &m_metrics;
+    UsageLedger *m_ledger;
+    UpstreamTraffic *m_traffic;
+    Options m_options;
+};
+
+}  // namespace sluice
