@@ -89,7 +89,9 @@ bool Gateway::start(QString *error)
     setupHealth();
     if (!startIdentity(error))
         return false;
-    OpsEndpoints::registerRoutes(*m_router, m_state, *m_health, *m_registry);
+    OpsEndpoints::registerHealthRoutes(*m_router, m_state, *m_health);
+    if (!m_config.metricsOnAdmin)
+        OpsEndpoints::registerMetricsRoute(*m_router, *m_registry);
     if (!startProxy(error))
         return false;
     ApiRoutes::registerRoutes(
@@ -215,6 +217,8 @@ bool Gateway::startAdmin(QString *error)
             *m_config.ledgerDb, QStringLiteral("ledger-admin"), m_requestMetrics->queryObserver());
         m_adminApi->setLedgerDatabase(m_adminLedgerDb.get());
     }
+    if (m_config.metricsOnAdmin)
+        OpsEndpoints::registerMetricsRoute(*m_adminRouter, *m_registry);
     m_adminApi->registerRoutes(*m_adminRouter);
     ServerOptions options;
     options.host = m_config.adminListen.address();
@@ -261,7 +265,8 @@ bool Gateway::startProxy(QString *error)
     ledgerOptions.queryObserver = m_requestMetrics->queryObserver();
     m_ledger =
         std::make_unique<UsageLedger>(m_config.effectiveLedgerDb(), ledgerOptions, *m_registry);
-    m_proxyMetrics = std::make_unique<ProxyMetrics>(*m_registry, buckets, 1000, true);
+    m_proxyMetrics = std::make_unique<ProxyMetrics>(
+        *m_registry, buckets, m_config.metricsLabelLimit, m_config.metricsPerUser);
     QStringList names;
     for (const UpstreamConfig &u : *upstreams)
         names << u.name;

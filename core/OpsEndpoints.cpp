@@ -24,8 +24,8 @@ void sendJson(HttpResponder &r, int code, QByteArray body)
 
 }  // namespace
 
-void OpsEndpoints::registerRoutes(Router &router, const GatewayState &state, HealthChecker &health,
-                                  const MetricsRegistry &metrics)
+void OpsEndpoints::registerHealthRoutes(Router &router, const GatewayState &state,
+                                        HealthChecker &health)
 {
     router.add("GET", "/health/live", "/health/live",
                [](HttpResponder r) { sendJson(r, 200, statusBody("alive")); });
@@ -59,7 +59,10 @@ void OpsEndpoints::registerRoutes(Router &router, const GatewayState &state, Hea
                      rep.toJson(QString::fromLatin1(kVersion), uptime));
         });
     });
+}
 
+void OpsEndpoints::registerMetricsRoute(Router &router, const MetricsRegistry &metrics)
+{
     router.add("GET", "/metrics", "/metrics", [&metrics](HttpResponder r) {
         const bool om = MetricsRegistry::wantsOpenMetrics(r.request().header("Accept"));
         HttpResponse response;

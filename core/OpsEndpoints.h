@@ -12,8 +12,10 @@ struct GatewayState;
 class OpsEndpoints
 {
 public:
-    static void registerRoutes(Router &router, const GatewayState &state, HealthChecker &health,
-                               const MetricsRegistry &metrics);
+    static void registerHealthRoutes(Router &router, const GatewayState &state,
+                                     HealthChecker &health);
+    // /metrics: on the public router, or the admin one with [metrics] metrics_listen = admin.
+    static void registerMetricsRoute(Router &router, const MetricsRegistry &metrics);
 };
 
 }  // namespace sluice

@@ -83,6 +83,29 @@ bool applyWorkers(GatewayConfig &c, const QString &v, QString *e)
     return true;
 }
 
+bool applyMetricsLabelLimit(GatewayConfig &c, const QString &v, QString *e)
+{
+    bool ok = false;
+    const int n = v.trimmed().toInt(&ok);
+    if (!ok || n < 1 || n > 1'000'000) {
+        *e = QStringLiteral("a number of label values 1-1000000");
+        return false;
+    }
+    c.metricsLabelLimit = n;
+    return true;
+}
+
+bool applyMetricsListen(GatewayConfig &c, const QString &v, QString *e)
+{
+    const QString s = v.trimmed().toLower();
+    if (s != QLatin1String("public") && s != QLatin1String("admin")) {
+        *e = QStringLiteral("public (the client API's listener) or admin (the admin listener)");
+        return false;
+    }
+    c.metricsOnAdmin = s == QLatin1String("admin");
+    return true;
+}
+
 bool applyDataDir(GatewayConfig &c, const QString &v, QString *e)
 {
     QString path = v.trimmed();
@@ -271,6 +294,15 @@ const OptionDef kOptions[] = {
     {"histogram-buckets", "metrics", "LIST", "built-in", nullptr,
      "Latency histogram bounds in seconds, comma-separated and increasing; empty = built-in.",
      applyHistogramBuckets},
+    {"metrics-per-user", "metrics", nullptr, "true", nullptr,
+     "Export gateway_tokens_by_user_total per user name; false turns per-user series off.",
+     applyBool<&GatewayConfig::metricsPerUser>},
+    {"metrics-label-limit", "metrics", "N", "1000", nullptr,
+     "Most values a per-user or per-model label takes; later ones are folded into \"other\".",
+     applyMetricsLabelLimit},
+    {"metrics-listen", "metrics", "WHERE", "public", nullptr,
+     "Serve /metrics on the public listener or only on the admin listener (admin).",
+     applyMetricsListen},
     {"admin-token", "admin", "TOKEN", "none", nullptr,
      "Bearer token of the admin API; empty = none, and the admin API answers 503. Prefer the "
      "environment or a private INI file: flags are visible to every local user.",

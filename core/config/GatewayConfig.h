@@ -52,6 +52,9 @@ struct GatewayConfig
 
     // [metrics]
     QList<double> histogramBuckets;  // seconds, increasing; empty = built-in defaults
+    bool metricsPerUser = true;      // gateway_tokens_by_user_total{user}
+    int metricsLabelLimit = 1000;    // user/model label values before "other"
+    bool metricsOnAdmin = false;     // /metrics on the admin listener instead of the public one
 
     // [admin]
     QString adminToken;  // Bearer token of /admin/v1; empty = the admin API refuses (503)

@@ -914,7 +914,8 @@ void TestConfig::exampleIniLoads()
     QVERIFY(f.open(QIODevice::ReadOnly));
     QByteArray uncommented;
     for (QByteArray line : f.readAll().split('\n')) {
-        static const QRegularExpression commentedKey(QStringLiteral("^;[a-z_]+ ="));
+        // Commented keys and commented sections ([upstream.NAME] examples) are switched on.
+        static const QRegularExpression commentedKey(QStringLiteral("^;([a-z_]+ =|\\[)"));
         if (commentedKey.match(QString::fromUtf8(line)).hasMatch()) {
             line = line.mid(1);
             // Keys whose defaults depend on the machine stay commented.
