@@ -7,6 +7,29 @@
 
 namespace sluice {
 
+namespace {
+
+// Calls `list` (an AdminService list call for one Page) until a page comes back short.
+template <typename T, typename List>
+AdminResult<QList<T>> allPages(List list)
+{
+    QList<T> all;
+    Page page;
+    page.limit = 1000;
+    for (;;) {
+        AdminResult<QList<T>> listed = list(page);
+        if (!listed.ok())
+            return listed;
+        all += *listed.value;
+        if (listed.value->size() < page.limit)
+            break;
+        page.afterId = listed.value->last().id;
+    }
+    return AdminResult<QList<T>>::success(std::move(all));
+}
+
+}  // namespace
+
 CliSession::CliSession(const GatewayConfig &config)
     : m_config(config), m_db(config.db, QStringLiteral("identity"))
 {}
@@ -58,6 +81,16 @@ bool CliSession::loadResolution(LimitResolver::Tiers *tiers, PrincipalDefaults *
     }
     *defaults = *d.value;
     return true;
+}
+
+AdminResult<QList<User>> CliSession::allUsers(const UserFilter &filter)
+{
+    return allPages<User>([&](const Page &page) { return m_admin->listUsers(filter, page); });
+}
+
+AdminResult<QList<ApiKey>> CliSession::allKeys(const KeyFilter &filter)
+{
+    return allPages<ApiKey>([&](const Page &page) { return m_admin->listKeys(filter, page); });
 }
 
 QString CliSession::actor()

@@ -29,6 +29,10 @@ public:
 
     AdminService &admin() { return *m_admin; }
 
+    // Every user / key that matches `filter`, read page after page.
+    AdminResult<QList<User>> allUsers(const UserFilter &filter);
+    AdminResult<QList<ApiKey>> allKeys(const KeyFilter &filter);
+
     // Tiers by name and the per-principal defaults, for showing effective limits.
     // False with *error when they cannot be read.
     bool loadResolution(LimitResolver::Tiers *tiers, PrincipalDefaults *defaults, QString *error);

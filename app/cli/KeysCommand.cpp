@@ -217,31 +217,16 @@ int KeysCommand::list(const CliArgs &args) const
             return CliIo::adminError(*u.error);
         users.insert(u.value->id, *u.value);
     } else {
-        Page page;
-        page.limit = 1000;
-        for (;;) {
-            const AdminResult<QList<User>> listed = session.admin().listUsers({}, page);
-            if (!listed.ok())
-                return CliIo::adminError(*listed.error);
-            for (const User &u : *listed.value)
-                users.insert(u.id, u);
-            if (listed.value->size() < page.limit)
-                break;
-            page.afterId = listed.value->last().id;
-        }
-    }
-    QList<ApiKey> keys;
-    Page page;
-    page.limit = 1000;
-    for (;;) {
-        const AdminResult<QList<ApiKey>> listed = session.admin().listKeys(filter, page);
+        const AdminResult<QList<User>> listed = session.allUsers({});
         if (!listed.ok())
             return CliIo::adminError(*listed.error);
-        keys += *listed.value;
-        if (listed.value->size() < page.limit)
-            break;
-        page.afterId = listed.value->last().id;
+        for (const User &u : *listed.value)
+            users.insert(u.id, u);
     }
+    const AdminResult<QList<ApiKey>> listed = session.allKeys(filter);
+    if (!listed.ok())
+        return CliIo::adminError(*listed.error);
+    const QList<ApiKey> &keys = *listed.value;
     LimitResolver::Tiers tiers;
     PrincipalDefaults defaults;
     if (!session.loadResolution(&tiers, &defaults, &error))

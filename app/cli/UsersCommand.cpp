@@ -125,18 +125,10 @@ int UsersCommand::list(const CliArgs &args) const
     CliSession session(m_config);
     if (const int code = session.open(&error))
         return CliIo::exitWith(code, error);
-    QList<User> users;
-    Page page;
-    page.limit = 1000;
-    for (;;) {
-        const AdminResult<QList<User>> listed = session.admin().listUsers(filter, page);
-        if (!listed.ok())
-            return CliIo::adminError(*listed.error);
-        users += *listed.value;
-        if (listed.value->size() < page.limit)
-            break;
-        page.afterId = listed.value->last().id;
-    }
+    const AdminResult<QList<User>> listed = session.allUsers(filter);
+    if (!listed.ok())
+        return CliIo::adminError(*listed.error);
+    const QList<User> &users = *listed.value;
     LimitResolver::Tiers tiers;
     PrincipalDefaults defaults;
     if (!session.loadResolution(&tiers, &defaults, &error))

@@ -351,6 +351,20 @@ std::optional<QJsonObject> AdminApi::jsonBody(Call &call)
     return std::nullopt;
 }
 
+template <typename FromJson>
+auto AdminApi::parsedBody(Call &call, FromJson fromJson)
+    -> decltype(fromJson(QJsonObject(), nullptr))
+{
+    const std::optional<QJsonObject> body = jsonBody(call);
+    if (!body)
+        return std::nullopt;
+    AdminError error;
+    auto parsed = fromJson(*body, &error);
+    if (!parsed)
+        call.responder.send(errorResponse(error));
+    return parsed;
+}
+
 std::optional<Page> AdminApi::page(Call &call)
 {
     Page page;
@@ -409,15 +423,9 @@ void AdminApi::createUser(Call &call)
 {
     if (!onlyParameters(call, {}))
         return;
-    const std::optional<QJsonObject> body = jsonBody(call);
-    if (!body)
+    const std::optional<NewUser> user = parsedBody(call, IdentityJson::newUserFromJson);
+    if (!user)
         return;
-    AdminError error;
-    const std::optional<NewUser> user = IdentityJson::newUserFromJson(*body, &error);
-    if (!user) {
-        call.responder.send(errorResponse(error));
-        return;
-    }
     run(call, [user = *user](AdminService &s) {
         const AdminResult<User> r = s.createUser(user);
         return created(r, "/admin/v1/users", r.ok() ? r.value->id : 0);
@@ -435,15 +443,9 @@ void AdminApi::updateUser(Call &call)
 {
     if (!onlyParameters(call, {}))
         return;
-    const std::optional<QJsonObject> body = jsonBody(call);
-    if (!body)
+    const std::optional<UserPatch> patch = parsedBody(call, IdentityJson::userPatchFromJson);
+    if (!patch)
         return;
-    AdminError error;
-    const std::optional<UserPatch> patch = IdentityJson::userPatchFromJson(*body, &error);
-    if (!patch) {
-        call.responder.send(errorResponse(error));
-        return;
-    }
     run(call, [id = call.item, patch = *patch](AdminService &s) {
         return answer(s.updateUser(id, patch));
     });
@@ -472,15 +474,9 @@ void AdminApi::createKey(Call &call)
 {
     if (!onlyParameters(call, {}))
         return;
-    const std::optional<QJsonObject> body = jsonBody(call);
-    if (!body)
+    const std::optional<NewKey> key = parsedBody(call, IdentityJson::newKeyFromJson);
+    if (!key)
         return;
-    AdminError error;
-    const std::optional<NewKey> key = IdentityJson::newKeyFromJson(*body, &error);
-    if (!key) {
-        call.responder.send(errorResponse(error));
-        return;
-    }
     // The only answer that carries the plaintext; it is built here and never logged.
     run(call, [key = *key](AdminService &s) {
         const AdminResult<CreatedKey> r = s.createKey(key);
@@ -499,15 +495,9 @@ void AdminApi::updateKey(Call &call)
 {
     if (!onlyParameters(call, {}))
         return;
-    const std::optional<QJsonObject> body = jsonBody(call);
-    if (!body)
+    const std::optional<KeyPatch> patch = parsedBody(call, IdentityJson::keyPatchFromJson);
+    if (!patch)
         return;
-    AdminError error;
-    const std::optional<KeyPatch> patch = IdentityJson::keyPatchFromJson(*body, &error);
-    if (!patch) {
-        call.responder.send(errorResponse(error));
-        return;
-    }
     run(call, [id = call.item, patch = *patch](AdminService &s) {
         return answer(s.updateKey(id, patch));
     });
@@ -631,15 +621,12 @@ void AdminApi::setPrincipalDefaults(Call &call, bool replace)
         notFound(call);
         return;
     }
-    const std::optional<QJsonObject> body = jsonBody(call);
-    if (!body)
+    std::optional<LimitsPatch> patch =
+        parsedBody(call, [](const QJsonObject &body, AdminError *error) {
+            return IdentityJson::limitsPatchFromJson(body, error);
+        });
+    if (!patch)
         return;
-    AdminError error;
-    std::optional<LimitsPatch> patch = IdentityJson::limitsPatchFromJson(*body, &error);
-    if (!patch) {
-        call.responder.send(errorResponse(error));
-        return;
-    }
     if (replace)
         clearUnset(*patch);
     run(call, [principal = call.item, patch = *patch](AdminService &s) {

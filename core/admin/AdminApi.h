@@ -87,6 +87,10 @@ private:
     // Request helpers; each answers the error itself and returns false / nullopt.
     static bool onlyParameters(Call &call, const QStringList &allowed);
     static std::optional<QJsonObject> jsonBody(Call &call);
+    // jsonBody() read by `fromJson` (an IdentityJson reader: body, AdminError *).
+    template <typename FromJson>
+    static auto parsedBody(Call &call, FromJson fromJson)
+        -> decltype(fromJson(QJsonObject(), nullptr));
     static std::optional<Page> page(Call &call);
 
     void listUsers(Call &call);

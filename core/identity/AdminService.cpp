@@ -278,6 +278,26 @@ std::optional<AdminError> validateNewUser(const NewUser &in)
     return V::limits(in.limits);
 }
 
+// What a find*() helper found, else why not.
+template <typename T>
+AdminResult<T> resultOf(const std::optional<T> &found, const AdminError &err)
+{
+    return found ? AdminResult<T>::success(*found) : AdminResult<T>::failure(err);
+}
+
+// What is wrong with a list call, if anything: the page first, then the status filter (when
+// given) as `checkStatus` sees it.
+std::optional<AdminError> listRequestError(
+    const Page &page, const QString &status,
+    std::optional<AdminError> (*checkStatus)(const QString &))
+{
+    if (auto e = V::page(page.limit, page.afterId))
+        return e;
+    if (!status.isEmpty())
+        return checkStatus(status);
+    return std::nullopt;
+}
+
 // Runs a read-only query and maps every row.
 template <typename T, typename Map>
 AdminResult<QList<T>> listOf(DatabaseConnection &db, const QString &sql, const QVariantList &values,
@@ -319,18 +339,13 @@ AdminResult<User> AdminService::createUser(const NewUser &user)
 AdminResult<User> AdminService::getUser(const QString &idOrName)
 {
     AdminError err;
-    std::optional<User> user = findUser(m_db, idOrName, &err);
-    return user ? AdminResult<User>::success(*user) : AdminResult<User>::failure(err);
+    return resultOf(findUser(m_db, idOrName, &err), err);
 }
 
 AdminResult<QList<User>> AdminService::listUsers(const UserFilter &filter, const Page &page)
 {
-    if (auto e = V::page(page.limit, page.afterId))
+    if (auto e = listRequestError(page, filter.status, V::userStatus))
         return AdminResult<QList<User>>::failure(*e);
-    if (!filter.status.isEmpty()) {
-        if (auto e = V::userStatus(filter.status))
-            return AdminResult<QList<User>>::failure(*e);
-    }
     QString sql = IdentityRows::userSelect() + QStringLiteral(" WHERE id > ?");
     QVariantList values = {page.afterId};
     if (!filter.tier.isEmpty()) {
@@ -512,18 +527,13 @@ AdminResult<CreatedKey> AdminService::createKey(const NewKey &key)
 AdminResult<ApiKey> AdminService::getKey(const QString &idOrPrefix)
 {
     AdminError err;
-    std::optional<ApiKey> key = findKey(m_db, idOrPrefix, &err);
-    return key ? AdminResult<ApiKey>::success(*key) : AdminResult<ApiKey>::failure(err);
+    return resultOf(findKey(m_db, idOrPrefix, &err), err);
 }
 
 AdminResult<QList<ApiKey>> AdminService::listKeys(const KeyFilter &filter, const Page &page)
 {
-    if (auto e = V::page(page.limit, page.afterId))
+    if (auto e = listRequestError(page, filter.status, V::keyStatus))
         return AdminResult<QList<ApiKey>>::failure(*e);
-    if (!filter.status.isEmpty()) {
-        if (auto e = V::keyStatus(filter.status))
-            return AdminResult<QList<ApiKey>>::failure(*e);
-    }
     QString sql = IdentityRows::keySelect() + QStringLiteral(" WHERE k.id > ?");
     QVariantList values = {page.afterId};
     if (!filter.userName.isEmpty()) {
@@ -667,8 +677,7 @@ AdminResult<QList<Tier>> AdminService::listTiers()
 AdminResult<Tier> AdminService::getTier(const QString &name)
 {
     AdminError err;
-    std::optional<Tier> tier = findTier(m_db, name, &err);
-    return tier ? AdminResult<Tier>::success(*tier) : AdminResult<Tier>::failure(err);
+    return resultOf(findTier(m_db, name, &err), err);
 }
 
 AdminResult<Tier> AdminService::setTier(const QString &name, const LimitOverrides &limits,

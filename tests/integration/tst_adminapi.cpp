@@ -17,8 +17,6 @@
 #include <QRegularExpression>
 #include <QSet>
 #include <QSqlDatabase>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QUrl>
@@ -45,68 +43,6 @@ QByteArray compact(const QJsonObject &json)
 {
     return QJsonDocument(json).toJson(QJsonDocument::Compact);
 }
-
-// ---- PostgreSQL: a session of the test itself, to look into the gateway's database --------
-
-class PgSession
-{
-public:
-    explicit PgSession(const QUrl &url)
-    {
-        static int counter = 0;
-        m_name = QStringLiteral("tst_adminapi_%1").arg(++counter);
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_name);
-        db.setHostName(url.host());
-        db.setPort(url.port(5432));
-        db.setUserName(url.userName());
-        db.setPassword(url.password());
-        db.setDatabaseName(url.path().mid(1));
-        if (!db.open())
-            m_error = QStringLiteral("cannot connect to %1: %2")
-                          .arg(url.toString(), db.lastError().text());
-    }
-    ~PgSession()
-    {
-        QSqlDatabase::database(m_name, false).close();
-        QSqlDatabase::removeDatabase(m_name);
-    }
-    PgSession(const PgSession &) = delete;
-    PgSession &operator=(const PgSession &) = delete;
-
-    // Runs `sql` and returns the first column of every row; nullopt with *error on failure.
-    std::optional<QStringList> column(const QString &sql, const QVariantList &values,
-                                      QString *error)
-    {
-        if (!m_error.isEmpty()) {
-            *error = m_error;
-            return std::nullopt;
-        }
-        QSqlQuery q(QSqlDatabase::database(m_name, false));
-        // CREATE/DROP DATABASE cannot be prepared: plain statements run as they are.
-        bool ok = false;
-        if (values.isEmpty()) {
-            ok = q.exec(sql);
-        } else {
-            q.prepare(sql);
-            for (const QVariant &v : values)
-                q.addBindValue(v);
-            ok = q.exec();
-        }
-        if (!ok) {
-            *error = QStringLiteral("%1: %2").arg(sql, q.lastError().text());
-            return std::nullopt;
-        }
-        QStringList out;
-        while (q.next())
-            out << q.value(0).toString();
-        return out;
-    }
-    bool exec(const QString &sql, QString *error) { return column(sql, {}, error).has_value(); }
-
-private:
-    QString m_name;
-    QString m_error;
-};
 
 // ---- the admin API as a client sees it -----------------------------------------------------
 
@@ -298,17 +234,9 @@ bool TestAdminApi::launch(GatewayProcess &gw, AdminClient *admin, bool withToken
                         QStringLiteral("5")};
     const QString backend = QString::fromLatin1(QTest::currentDataTag());
     if (backend == QLatin1String("postgres")) {
-        QString why;
-        const QString url = postgresUrl(&why);
-        if (url.isEmpty()) {
-            QTest::qFail(qPrintable(why), __FILE__, __LINE__);
+        m_pg = PgTestDatabase::createForTest(QStringLiteral("sluice_admin"));
+        if (!m_pg)
             return false;
-        }
-        m_pg = std::make_unique<PgTestDatabase>(url, QStringLiteral("sluice_admin"));
-        if (!m_pg->create(&why)) {
-            QTest::qFail(qPrintable("cannot create a test database: " + why), __FILE__, __LINE__);
-            return false;
-        }
         args << QStringLiteral("--db") << m_pg->url();
     }
     gw.setEnvironment(environment(withToken));
@@ -358,19 +286,19 @@ void TestAdminApi::verifyNowhere(GatewayProcess &gw, const QList<QByteArray> &se
     if (!m_pg)
         return;
     // PostgreSQL: every row of every table, as text.
-    PgSession pg(QUrl(m_pg->url()));
+    PgSession pg(m_pg->qurl());
     QString why;
     const auto tables =
-        pg.column(QStringLiteral("SELECT table_name FROM information_schema.tables "
-                                 "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"),
-                  {}, &why);
+        pg.rows(QStringLiteral("SELECT table_name FROM information_schema.tables "
+                               "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"),
+                &why);
     QVERIFY2(tables, qPrintable(why));
     QVERIFY2(tables->contains(QStringLiteral("api_keys")), qPrintable(tables->join(u',')));
     for (const QString &table : *tables) {
         for (const QByteArray &secret : secrets) {
-            const auto hits = pg.column(
+            const auto hits = pg.rows(
                 QStringLiteral("SELECT COUNT(*) FROM \"%1\" t WHERE t::text LIKE ?").arg(table),
-                {QStringLiteral("%") + QString::fromLatin1(secret.right(24)) + u'%'}, &why);
+                &why, {QStringLiteral("%") + QString::fromLatin1(secret.right(24)) + u'%'});
             QVERIFY2(hits, qPrintable(why));
             QVERIFY2(hits->value(0) == QLatin1String("0"),
                      qPrintable(QStringLiteral("a secret is in table %1").arg(table)));

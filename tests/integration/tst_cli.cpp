@@ -4,6 +4,7 @@
 
 #include "GatewayProcess.h"
 #include "PgTestDatabase.h"
+#include "ProcessRun.h"
 #include "TestFixtures.h"
 
 #include <QDir>
@@ -33,15 +34,8 @@ const QRegularExpression kKeyLine(QStringLiteral("^sk-sluice-[0-9A-Za-z]{32,}$")
 
 // ---- one run of the binary -----------------------------------------------------------------
 
-struct CliResult
+struct CliResult : ProcessRun
 {
-    QStringList args;
-    bool finished = false;
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-
-    bool ok() const { return finished && code == 0; }
     // stdout's lines without the empty one after the final newline.
     QList<QByteArray> outLines() const
     {
@@ -87,59 +81,6 @@ struct CliResult
     } while (false)
 
 // ---- reading the databases ----------------------------------------------------------------
-
-// One connection of the test itself to a PostgreSQL database, on the calling thread.
-class PgSession
-{
-public:
-    explicit PgSession(const QUrl &url)
-    {
-        static int counter = 0;
-        m_name = QStringLiteral("tst_cli_%1").arg(++counter);
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_name);
-        db.setHostName(url.host());
-        db.setPort(url.port(5432));
-        db.setUserName(url.userName());
-        db.setPassword(url.password());
-        db.setDatabaseName(url.path().mid(1));
-        if (!db.open())
-            m_error = QStringLiteral("cannot connect to %1: %2")
-                          .arg(url.toString(), db.lastError().text());
-    }
-    ~PgSession()
-    {
-        QSqlDatabase::database(m_name, false).close();
-        QSqlDatabase::removeDatabase(m_name);
-    }
-    PgSession(const PgSession &) = delete;
-    PgSession &operator=(const PgSession &) = delete;
-
-    // Every row of `sql`, each column's text joined by tabs.
-    std::optional<QStringList> rows(const QString &sql, QString *error)
-    {
-        if (!m_error.isEmpty()) {
-            *error = m_error;
-            return std::nullopt;
-        }
-        QSqlQuery q(QSqlDatabase::database(m_name, false));
-        if (!q.exec(sql)) {
-            *error = QStringLiteral("%1: %2").arg(sql, q.lastError().text());
-            return std::nullopt;
-        }
-        QStringList out;
-        while (q.next()) {
-            QStringList cells;
-            for (int i = 0; i < q.record().count(); ++i)
-                cells << q.value(i).toString();
-            out << cells.join(u'\t');
-        }
-        return out;
-    }
-
-private:
-    QString m_name;
-    QString m_error;
-};
 
 // Rows of `sql` on an SQLite file, with a connection of the test's own.
 std::optional<QStringList> sqliteRows(const QString &path, const QString &sql, QString *error)
@@ -288,18 +229,9 @@ bool TestCli::useBackend(const QString &backend)
     m_backend = backend;
     if (backend == QLatin1String("sqlite"))
         return true;
-    QString why;
-    const QString url = postgresUrl(&why);
-    if (url.isEmpty()) {
-        QTest::qFail(qPrintable(why), __FILE__, __LINE__);
+    m_pg = PgTestDatabase::createForTest(QStringLiteral("sluice_cli"));
+    if (!m_pg)
         return false;
-    }
-    m_pg = std::make_unique<PgTestDatabase>(url, QStringLiteral("sluice_cli"));
-    if (!m_pg->create(&why)) {
-        QTest::qFail(qPrintable(QStringLiteral("cannot create a test database: ") + why), __FILE__,
-                     __LINE__);
-        return false;
-    }
     m_db = m_pg->url();
     return true;
 }
@@ -316,27 +248,10 @@ QProcessEnvironment TestCli::environment() const
 
 CliResult TestCli::cli(const QStringList &args, bool withDb) const
 {
-    CliResult r;
-    r.args = args;
+    QStringList all = args;
     if (withDb)
-        r.args << QStringLiteral("--db") << m_db;
-    QProcess p;
-    p.setProcessEnvironment(environment());
-    p.setWorkingDirectory(m_dir->path());
-    p.start(kBinary, r.args);
-    if (!p.waitForStarted(5000)) {
-        r.err = p.errorString().toUtf8();
-        return r;
-    }
-    p.closeWriteChannel();
-    r.finished = p.waitForFinished(kCommandTimeoutMs) && p.exitStatus() == QProcess::NormalExit;
-    if (!r.finished)
-        p.kill();
-    p.waitForFinished(5000);
-    r.code = p.exitCode();
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+        all << QStringLiteral("--db") << m_db;
+    return {runProcess(kBinary, all, environment(), m_dir->path(), kCommandTimeoutMs)};
 }
 
 QString TestCli::createKey(const QStringList &args)
@@ -785,7 +700,7 @@ void TestCli::auditActor()
     if (m_backend == QLatin1String("sqlite")) {
         actors = sqliteRows(sqlitePath(), sql, &why);
     } else {
-        PgSession pg(QUrl(m_pg->url()));
+        PgSession pg(m_pg->qurl());
         actors = pg.rows(sql, &why);
     }
     QVERIFY2(actors, qPrintable(why));
@@ -826,7 +741,7 @@ void TestCli::plaintextNeverAtRest()
         }
     } else {
         // Every table as text, the database's whole identity content.
-        PgSession pg(QUrl(m_pg->url()));
+        PgSession pg(m_pg->qurl());
         QString why;
         const auto tables = pg.rows(QStringLiteral("SELECT tablename FROM pg_tables WHERE "
                                                    "schemaname = 'public'"),

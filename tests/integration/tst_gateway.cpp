@@ -2,6 +2,7 @@
 // checked through its HTTP endpoints, its exit codes and its log.
 
 #include "GatewayProcess.h"
+#include "PgTestDatabase.h"
 #include "TestFixtures.h"
 
 #include <QDateTime>
@@ -11,12 +12,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMap>
-#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSet>
 #include <QSqlDatabase>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QUrl>
@@ -40,103 +38,6 @@ bool isRequestIdHex(const QByteArray &id)
     static const QRegularExpression re(QStringLiteral("^[0-9a-f]{32}$"));
     return re.match(QString::fromLatin1(id)).hasMatch();
 }
-
-// ---- PostgreSQL helpers -------------------------------------------------------------------
-
-// One connection of the test itself (not of the gateway), on the calling thread.
-class PgSession
-{
-public:
-    explicit PgSession(const QUrl &url)
-    {
-        static int counter = 0;
-        m_name = QStringLiteral("tst_gateway_%1").arg(++counter);
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_name);
-        db.setHostName(url.host());
-        db.setPort(url.port(5432));
-        db.setUserName(url.userName());
-        db.setPassword(url.password());
-        db.setDatabaseName(url.path().mid(1));
-        if (!db.open())
-            m_error = QStringLiteral("cannot connect to %1: %2")
-                          .arg(url.toString(), db.lastError().text());
-    }
-    ~PgSession()
-    {
-        QSqlDatabase::database(m_name, false).close();
-        QSqlDatabase::removeDatabase(m_name);
-    }
-    PgSession(const PgSession &) = delete;
-    PgSession &operator=(const PgSession &) = delete;
-
-    bool exec(const QString &sql, QString *error)
-    {
-        if (!m_error.isEmpty()) {
-            *error = m_error;
-            return false;
-        }
-        QSqlQuery q(QSqlDatabase::database(m_name, false));
-        if (q.exec(sql))
-            return true;
-        *error = QStringLiteral("%1: %2").arg(sql, q.lastError().text());
-        return false;
-    }
-
-private:
-    QString m_name;
-    QString m_error;
-};
-
-// A PostgreSQL database of its own for one test, dropped at the end.
-class PgDatabase
-{
-public:
-    explicit PgDatabase(const QString &fixtureUrl) : m_fixture(fixtureUrl)
-    {
-        m_name = QStringLiteral("sluice_it_%1")
-                     .arg(QRandomGenerator::global()->generate64(), 16, 16, QLatin1Char('0'));
-    }
-    ~PgDatabase()
-    {
-        if (m_created)
-            drop(nullptr);
-    }
-    PgDatabase(const PgDatabase &) = delete;
-    PgDatabase &operator=(const PgDatabase &) = delete;
-
-    bool create(QString *error)
-    {
-        m_created =
-            PgSession(m_fixture).exec(QStringLiteral("CREATE DATABASE %1").arg(m_name), error);
-        return m_created;
-    }
-    // WITH (FORCE) terminates the gateway's sessions, like an operator pulling the plug.
-    bool drop(QString *error)
-    {
-        QString why;
-        const bool ok = PgSession(m_fixture).exec(
-            QStringLiteral("DROP DATABASE IF EXISTS %1 WITH (FORCE)").arg(m_name), &why);
-        if (ok)
-            m_created = false;
-        else if (error)
-            *error = why;
-        else
-            qWarning().noquote() << "cannot drop" << m_name << ":" << why;
-        return ok;
-    }
-    QUrl qurl() const
-    {
-        QUrl u = m_fixture;
-        u.setPath(u'/' + m_name);
-        return u;
-    }
-    QString url() const { return qurl().toString(); }
-
-private:
-    QUrl m_fixture;
-    QString m_name;
-    bool m_created = false;
-};
 
 // ---- Prometheus text format, just enough to look samples up --------------------------------
 
@@ -311,7 +212,7 @@ private:
     QString subst(QString text) const;
 
     std::unique_ptr<QTemporaryDir> m_dir;
-    std::unique_ptr<PgDatabase> m_pg;
+    std::unique_ptr<PgTestDatabase> m_pg;
 };
 
 // Adds the data row's backend to `args`; when that fails (addBackend() has already failed the
@@ -379,19 +280,8 @@ QStringList TestGateway::baseArgs() const
 
 bool TestGateway::createPgDatabase()
 {
-    QString why;
-    const QString url = postgresUrl(&why);
-    if (url.isEmpty()) {
-        QTest::qFail(qPrintable(why), __FILE__, __LINE__);
-        return false;
-    }
-    m_pg = std::make_unique<PgDatabase>(url);
-    if (!m_pg->create(&why)) {
-        QTest::qFail(qPrintable(QStringLiteral("cannot create a test database: ") + why), __FILE__,
-                     __LINE__);
-        return false;
-    }
-    return true;
+    m_pg = PgTestDatabase::createForTest(QStringLiteral("sluice_it"));
+    return m_pg != nullptr;
 }
 
 bool TestGateway::addBackend(const QString &backend, QStringList *args)

@@ -8,6 +8,7 @@
 #include "MetricsRegistry.h"
 #include "Migrator.h"
 #include "PgTestDatabase.h"
+#include "ProcessRun.h"
 #include "Schema.h"
 #include "TestFixtures.h"
 #include "UsageLedger.h"
@@ -31,15 +32,8 @@ const QString kBinary = QStringLiteral(SLUICE_BINARY);
 constexpr int kStartTimeoutMs = 15000;
 const QByteArray kToken = QByteArrayLiteral("usage-test-token-0123456789abcdef");
 
-struct CliResult
+struct CliResult : ProcessRun
 {
-    QStringList args;
-    bool finished = false;
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-
-    bool ok() const { return finished && code == 0; }
     QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
     QByteArray describe() const
     {
@@ -129,17 +123,9 @@ bool TestUsage::useBackend(const QString &backend)
 {
     if (backend == QLatin1String("sqlite"))
         return true;
-    QString why;
-    const QString url = postgresUrl(&why);
-    if (url.isEmpty()) {
-        QTest::qFail(qPrintable(why), __FILE__, __LINE__);
+    m_pg = PgTestDatabase::createForTest(QStringLiteral("sluice_usage"));
+    if (!m_pg)
         return false;
-    }
-    m_pg = std::make_unique<PgTestDatabase>(url, QStringLiteral("sluice_usage"));
-    if (!m_pg->create(&why)) {
-        QTest::qFail(qPrintable("cannot create a test database: " + why), __FILE__, __LINE__);
-        return false;
-    }
     m_db = m_pg->url();
     return true;
 }
@@ -159,25 +145,7 @@ CliResult TestUsage::cli(QStringList args) const
     args << QStringLiteral("--db") << m_db;
     if (!m_ledgerDb.isEmpty())
         args << QStringLiteral("--ledger-db") << m_ledgerDb;
-    CliResult r;
-    r.args = args;
-    QProcess p;
-    p.setProcessEnvironment(environment());
-    p.setWorkingDirectory(m_dir->path());
-    p.start(kBinary, args);
-    if (!p.waitForStarted(5000)) {
-        r.err = p.errorString().toUtf8();
-        return r;
-    }
-    p.closeWriteChannel();
-    r.finished = p.waitForFinished(30000) && p.exitStatus() == QProcess::NormalExit;
-    if (!r.finished)
-        p.kill();
-    p.waitForFinished(5000);
-    r.code = p.exitCode();
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+    return {runProcess(kBinary, args, environment(), m_dir->path(), 30000)};
 }
 
 bool TestUsage::createPrincipals()
