@@ -1,6 +1,7 @@
 #include "Gateway.h"
 
 #include "AdminApi.h"
+#include "ApiFamily.h"
 #include "ApiRoutes.h"
 #include "DatabaseCheck.h"
 #include "DatabaseConnection.h"
@@ -110,6 +111,11 @@ bool Gateway::start(QString *error)
     options.maxBodyBytes = m_config.maxBodySize;
     options.headerTimeoutMs = int(m_config.headerTimeout * 1000);
     options.idleTimeoutMs = int(m_config.idleTimeout * 1000);
+    // The front end's own errors (413, 431, 404, ...) in the shape of the API being called.
+    options.errorFormatter = [](const HttpRequest &request, int status, QByteArrayView code,
+                                QByteArrayView message) {
+        return apiError(apiFamilyOf(request), status, code, message);
+    };
     m_frontend = std::make_unique<HttpFrontend>(options, m_router.get(), m_requestMetrics.get());
     QString listenError;
     if (!m_frontend->start(&listenError)) {

@@ -159,6 +159,11 @@ HttpMessageParser::HttpMessageParser(Kind kind, Listener *listener, Limits limit
 
 HttpMessageParser::~HttpMessageParser() = default;
 
+const HttpMessageHead &HttpMessageParser::head() const
+{
+    return d->head;
+}
+
 void HttpMessageParser::reset()
 {
     d->init();

@@ -62,6 +62,9 @@ public:
     bool headersComplete() const { return m_headersComplete; }
     // Whether the connection may carry another message after the last complete one.
     bool lastKeepAlive() const { return m_lastKeepAlive; }
+    // The head parsed so far (complete from headers-complete on, also when the body was then
+    // refused as too large): the server names the route in its 413.
+    const HttpMessageHead &head() const;
     // Resets to the initial state (a new upstream request on a kept-alive connection).
     void reset();
 

@@ -168,9 +168,10 @@ UpstreamRequest ProxyExchange::buildRequest(const UpstreamConfig &upstream) cons
     out.headers.reserve(req.head.headers.fields().size() + 4);
     QByteArray forwardedFor;
     for (const auto &[name, value] : req.head.headers.fields()) {
-        if (HttpHeaders::nameEquals(name, "X-Forwarded-For"))
-            forwardedFor = value;
-        if (!dropRequestHeader(name))
+        if (HttpHeaders::nameEquals(name, "X-Forwarded-For"))  // several lines are one list
+            forwardedFor = forwardedFor.isEmpty() ? value : forwardedFor + ", " + value;
+        // Fields the client's Connection header names are hop-by-hop too (RFC 9110 7.6.1).
+        if (!dropRequestHeader(name) && !req.head.headers.hasToken("Connection", name))
             out.headers.add(name, value);
     }
     forwardedFor = forwardedFor.isEmpty() ? req.peerAddress : forwardedFor + ", " + req.peerAddress;
@@ -351,7 +352,9 @@ void ProxyExchange::onError(const UpstreamError &error)
         t->record(m_upstream->name, false, QDateTime::currentMSecsSinceEpoch());
     m_call.reset();
     qCWarning(lcGateway).noquote() << "upstream" << m_upstream->name << "failed:" << error.message;
-    if (!error.responseStarted && failOver(error.message))
+    // Nothing reached the client yet (a JSON answer is buffered until its end): the next
+    // upstream may still answer. failOver() refuses once the client got a byte.
+    if (failOver(error.message))
         return;
     if (m_clientStarted) {
         // Part of a stream is out: ending it cleanly would pass a truncated answer as whole.
@@ -381,14 +384,17 @@ void ProxyExchange::finish(int status)
     if (m_done)
         return;
     m_done = true;
-    const bool estimated = m_countsTokens && !m_usage.found;
+    // Tokens are spent only when an upstream accepted the request (2xx, possibly cut short by
+    // the client): the gateway's own errors and upstream error answers count none.
+    const bool accepted = m_status >= 200 && m_status < 300;
+    const bool estimated = m_countsTokens && !m_usage.found && accepted;
     if (estimated) {
         // No usage in the answer: about four bytes a token, flagged as an estimate.
         m_usage.prompt = qMax<qint64>(1, m_body.size() / 4);
         m_usage.completion = m_contentBytes / 4;
     }
     ProxyMetrics &pm = m_handler.metrics();
-    if (m_countsTokens && !m_model.isEmpty()) {
+    if (m_countsTokens && !m_model.isEmpty() && (m_usage.found || estimated)) {
         const QByteArray model = m_model.toUtf8();
         const QByteArrayView modelLabel = pm.models.admit(model);
         pm.promptTokens.inc({modelLabel}, double(m_usage.prompt));

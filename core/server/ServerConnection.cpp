@@ -195,24 +195,23 @@ void ServerConnection::dispatchRequest()
                 match.route->handler(responder);
             } catch (const std::exception &e) {
                 qCCritical(lcServer) << "handler for" << slot->route << "threw:" << e.what();
-                responder.send(HttpResponse::jsonError(500, "internal error", "server_error",
-                                                       "internal_error"));
+                responder.send(
+                    errorResponse(slot->request, 500, "internal_error", "internal error"));
             }
             break;
         case Router::Match::Kind::MethodNotAllowed: {
-            HttpResponse r = HttpResponse::jsonError(
-                405,
-                QByteArray("method ") + slot->request.head.method + " is not allowed on " +
-                    slot->request.head.path().toByteArray(),
-                "invalid_request_error", "method_not_allowed");
+            HttpResponse r =
+                errorResponse(slot->request, 405, "method_not_allowed",
+                              QByteArray("method ") + slot->request.head.method +
+                                  " is not allowed on " + slot->request.head.path().toByteArray());
             r.headers.add(QByteArrayLiteral("Allow"), match.allow);
             responder.send(std::move(r));
             break;
         }
         case Router::Match::Kind::NotFound:
-            responder.send(HttpResponse::jsonError(
-                404, QByteArray("no route for ") + slot->request.head.path().toByteArray(),
-                "invalid_request_error", "not_found"));
+            responder.send(errorResponse(
+                slot->request, 404, "not_found",
+                QByteArray("no route for ") + slot->request.head.path().toByteArray()));
             break;
     }
 }
@@ -243,6 +242,8 @@ void ServerConnection::reject(int status, QByteArrayView message, QByteArrayView
     qCDebug(lcHttp).noquote() << "closing connection from" << m_peer << "with" << status << message;
     HttpRequest request = std::move(m_request);
     m_request = HttpRequest();
+    if (request.head.method.isEmpty())
+        request.head = m_parser.head();  // e.g. a body refused at its headers: the head is known
     request.peerAddress = m_peer;
     request.head.keepAlive = false;  // every protocol error closes the connection
     QByteArray route = QByteArrayLiteral("none");
@@ -252,8 +253,16 @@ void ServerConnection::reject(int status, QByteArrayView message, QByteArrayView
             route = match.route->name;
     }
     auto slot = enqueue(std::move(request), std::move(route));
-    HttpResponder(slot).send(
-        HttpResponse::jsonError(status, message, "invalid_request_error", code));
+    HttpResponder(slot).send(errorResponse(slot->request, status, code, message));
+}
+
+HttpResponse ServerConnection::errorResponse(const HttpRequest &request, int status,
+                                             QByteArrayView code, QByteArrayView message) const
+{
+    if (m_ctx->options.errorFormatter)
+        return m_ctx->options.errorFormatter(request, status, code, message);
+    return HttpResponse::jsonError(status, message,
+                                   status >= 500 ? "server_error" : "invalid_request_error", code);
 }
 
 // ---- output ------------------------------------------------------------------------------

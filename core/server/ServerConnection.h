@@ -64,6 +64,8 @@ private:
     std::shared_ptr<ResponseSlot> enqueue(HttpRequest request, QByteArray route);
     // A protocol-level error (400, 408, 413, 431): answered in order, then the connection closes.
     void reject(int status, QByteArrayView message, QByteArrayView code);
+    HttpResponse errorResponse(const HttpRequest &request, int status, QByteArrayView code,
+                               QByteArrayView message) const;
     QByteArray serializeHead(ResponseSlot &slot, int status, const HttpHeaders &headers,
                              qint64 contentLength);
     void output(ResponseSlot &slot, QByteArray bytes);

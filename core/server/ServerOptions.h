@@ -2,6 +2,13 @@
 
 #include <QHostAddress>
 #include <QString>
+#include <functional>
+
+#include "HttpResponse.h"
+
+namespace sluice {
+struct HttpRequest;
+}
 
 namespace sluice {
 
@@ -18,6 +25,11 @@ struct ServerOptions
     qint64 maxOutputBytes = 8 * 1024 * 1024;  // unread output that marks a client as stuck
     int lingerMs = 2'000;                     // how long a closing connection drains unread input
     int listenBacklog = 1024;
+    // Shapes the front end's own errors (400, 408, 413, 431, 404, 405) for the request they
+    // answer, so each API family gets its own error shape; null = OpenAI's shape.
+    std::function<HttpResponse(const HttpRequest &request, int status, QByteArrayView code,
+                               QByteArrayView message)>
+        errorFormatter;
     QString threadNamePrefix =
         QStringLiteral("http-worker");  // threads are PREFIX-0, PREFIX-1, ...
 };

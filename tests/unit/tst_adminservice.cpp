@@ -212,7 +212,7 @@ void TestAdminService::createUser()
     in.limits.requestsPerSecond = 2.5;
     in.limits.monthlyTokens = 0;
     const auto r = admin.createUser(in);
-    QVERIFY2(r.ok(), qPrintable(r.error->message));
+    QVERIFY2(r.ok(), r.error ? qPrintable(r.error->message) : "");
     const User &u = *r.value;
     QVERIFY(u.id > 0);
     QCOMPARE(u.name, "alice");
@@ -236,7 +236,7 @@ void TestAdminService::createUser()
 
     NewUser bob{"bob.b_b-1@x", {}, "pro", {}};
     const auto rb = admin.createUser(bob);
-    QVERIFY2(rb.ok(), qPrintable(rb.error->message));
+    QVERIFY2(rb.ok(), rb.error ? qPrintable(rb.error->message) : "");
     QCOMPARE(rb.value->tier, "pro");
     QVERIFY(rb.value->email.isEmpty());
     QVERIFY(rb.value->id > u.id);
@@ -397,7 +397,7 @@ void TestAdminService::updateUser()
     patch.limits.requestsPerMinute = 120;
     patch.clearLimits = {"burst"};
     const auto r = admin.updateUser("dave", patch);
-    QVERIFY2(r.ok(), qPrintable(r.error->message));
+    QVERIFY2(r.ok(), r.error ? qPrintable(r.error->message) : "");
     QCOMPARE(r.value->tier, "pro");
     QVERIFY(r.value->email.isEmpty());
     QVERIFY(!r.value->limits.burst);
@@ -523,7 +523,7 @@ void TestAdminService::createKey()
     nk.models = {"gpt-4o*", "claude-3-*"};
     nk.expiresAt = QDateTime::currentDateTimeUtc().addDays(7);
     const auto r = admin.createKey(nk);
-    QVERIFY2(r.ok(), qPrintable(r.error->message));
+    QVERIFY2(r.ok(), r.error ? qPrintable(r.error->message) : "");
     const CreatedKey &c = *r.value;
     QVERIFY(ApiKeyCodec::looksValid(c.plaintext.toLatin1()));
     QCOMPARE(c.key.prefix, ApiKeyCodec::displayPrefix(c.plaintext));
@@ -555,7 +555,7 @@ void TestAdminService::createKey()
     NewKey minimal;
     minimal.userName = QString::number(c.key.userId);
     const auto m = admin.createKey(minimal);
-    QVERIFY2(m.ok(), qPrintable(m.error->message));
+    QVERIFY2(m.ok(), m.error ? qPrintable(m.error->message) : "");
     QVERIFY(m.value->key.tier.isEmpty());
     QVERIFY(m.value->key.models.isEmpty());
     QVERIFY(!m.value->key.expiresAt.isValid());
@@ -632,7 +632,7 @@ void TestAdminService::createKeyWithCreateUser()
     k.createUser = true;
     k.tier = "pro";  // the key's tier; the new user is on free
     const auto r = admin.createKey(k);
-    QVERIFY2(r.ok(), qPrintable(r.error->message));
+    QVERIFY2(r.ok(), r.error ? qPrintable(r.error->message) : "");
     const auto u = admin.getUser("ivan");
     QVERIFY(u.ok());
     QCOMPARE(u.value->tier, "free");
@@ -691,7 +691,7 @@ void TestAdminService::getKeyByIdPrefixOrKey()
 
     QCOMPARE(admin.getKey(QString::number(key.id)).value->id, key.id);
     const auto byPrefix = admin.getKey(key.prefix);
-    QVERIFY2(byPrefix.ok(), qPrintable(byPrefix.error->message));
+    QVERIFY2(byPrefix.ok(), byPrefix.error ? qPrintable(byPrefix.error->message) : "");
     QCOMPARE(byPrefix.value->id, key.id);
     QCOMPARE(byPrefix.value->userName, "kate");
     const auto byKey = admin.getKey(c.value->plaintext);  // a leaked key, pasted whole
@@ -799,7 +799,7 @@ void TestAdminService::updateKey()
     p.limits.requestsPerSecond = 7.25;
     p.clearLimits = {"burst"};
     const auto r = admin.updateKey(key.prefix, p);
-    QVERIFY2(r.ok(), qPrintable(r.error->message));
+    QVERIFY2(r.ok(), r.error ? qPrintable(r.error->message) : "");
     QCOMPARE(r.value->name, "new");
     QCOMPARE(r.value->tier, "enterprise");
     QCOMPARE(r.value->models, QStringList({"claude-*", "gpt-4o"}));
@@ -824,7 +824,7 @@ void TestAdminService::updateKey()
     back.expiresAt = QDateTime();
     back.name = "";
     const auto b = admin.updateKey(QString::number(key.id), back);
-    QVERIFY2(b.ok(), qPrintable(b.error->message));
+    QVERIFY2(b.ok(), b.error ? qPrintable(b.error->message) : "");
     QVERIFY(b.value->tier.isEmpty());
     QVERIFY(b.value->models.isEmpty());
     QVERIFY(!b.value->expiresAt.isValid());
@@ -943,7 +943,7 @@ void TestAdminService::tiers()
     gold.requestsPerMinute = 5000;
     gold.requestsPerSecond = 12.5;
     const auto created = admin.setTier("gold", gold);
-    QVERIFY2(created.ok(), qPrintable(created.error->message));
+    QVERIFY2(created.ok(), created.error ? qPrintable(created.error->message) : "");
     QCOMPARE(created.value->limits, gold);
     QVERIFY(created.value->createdAt.isValid());
     QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 1);
@@ -1048,7 +1048,7 @@ void TestAdminService::defaults()
     set.requestsPerSecond = 0.75;
     set.monthlyTokens = 10;
     const auto r = admin.setDefaults("key", set, {"burst"});
-    QVERIFY2(r.ok(), qPrintable(r.error->message));
+    QVERIFY2(r.ok(), r.error ? qPrintable(r.error->message) : "");
     QCOMPARE(r.value->key.requestsPerSecond, std::optional<double>(0.75));
     QCOMPARE(r.value->key.monthlyTokens, std::optional<qint64>(10));
     QVERIFY(!r.value->key.burst);
