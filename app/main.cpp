@@ -3,6 +3,7 @@
 
 #include "CliDispatcher.h"
 #include "ConfigLoader.h"
+#include "CostTable.h"
 #include "Gateway.h"
 #include "IdentitySeeder.h"
 #include "LogCategories.h"
@@ -59,6 +60,10 @@ int main(int argc, char *argv[])
     }
     if (!UpstreamConfigLoader::load(config.extraSections, QProcessEnvironment::systemEnvironment(),
                                     &seedError)) {
+        std::fprintf(stderr, "sluice: %s\n", qPrintable(seedError));
+        return kExitUsage;
+    }
+    if (!CostTable::fromIni(config.extraSections, &seedError)) {
         std::fprintf(stderr, "sluice: %s\n", qPrintable(seedError));
         return kExitUsage;
     }

@@ -3,6 +3,7 @@
 #include "AdminApi.h"
 #include "ApiFamily.h"
 #include "ApiRoutes.h"
+#include "CalendarMonth.h"
 #include "DatabaseCheck.h"
 #include "DatabaseConnection.h"
 #include "DatabaseThread.h"
@@ -14,10 +15,13 @@
 #include "IdentitySeeder.h"
 #include "KeyAuthenticator.h"
 #include "KeyCache.h"
+#include "Limiter.h"
 #include "LogCategories.h"
 #include "MemoryCheck.h"
+#include "MemoryLimitStore.h"
 #include "MetricsRegistry.h"
 #include "Migrator.h"
+#include "MonthToDateUsage.h"
 #include "OpsEndpoints.h"
 #include "Principal.h"
 #include "ProcessMetrics.h"
@@ -283,6 +287,56 @@ bool Gateway::startProxy(QString *error)
         m_health->addCheck(std::make_unique<UpstreamCheck>(u, *m_upstreamTraffic, probeTimeoutMs));
     m_proxy = std::make_unique<ProxyHandler>(*upstreams, *m_proxyMetrics, m_ledger.get(),
                                              m_upstreamTraffic.get(), ProxyHandler::Options{});
+    const auto costs = CostTable::fromIni(m_config.extraSections, &why);
+    if (!costs) {
+        *error = why;
+        return false;
+    }
+    m_limiter =
+        std::make_unique<Limiter>(std::make_unique<MemoryLimitStore>(), *costs, *m_registry);
+    m_proxy->setLimiter(m_limiter.get());
+    return seedMonthlyQuotas(error);
+}
+
+bool Gateway::seedMonthlyQuotas(QString *error)
+{
+    // Monthly counters start from the ledger's month-to-date totals, so a restart never hands
+    // out a fresh month. Runs once, before the listeners open.
+    const qint64 monthStartMs =
+        CalendarMonth::startUs(CalendarMonth::indexOf(MemoryLimitStore::nowUs())) / 1000;
+    DatabaseConnection conn(m_config.effectiveLedgerDb(), QStringLiteral("ledger"));
+    QString why;
+    const auto rows = conn.open(&why)
+                          ? MonthToDateUsage::load(
+                                conn, QDateTime::fromMSecsSinceEpoch(monthStartMs, Qt::UTC), &why)
+                          : std::nullopt;
+    if (!rows) {
+        *error = QStringLiteral("ledger database: reading this month's usage: %1").arg(why);
+        return false;
+    }
+    struct Used
+    {
+        double requests = 0;
+        double tokens = 0;
+    };
+    QHash<qint64, Used> users;
+    QHash<qint64, Used> keys;
+    for (const MonthToDateRow &r : *rows) {
+        const double requests = double(r.forwarded) * m_limiter->costs().costOf(r.route.toUtf8());
+        for (Used *u : {&users[r.userId], &keys[r.keyId]}) {
+            u->requests += requests;
+            u->tokens += double(r.tokens);
+        }
+    }
+    for (auto it = users.cbegin(); it != users.cend(); ++it)
+        m_limiter->seedMonthly(LimitScope::User, QByteArray::number(it.key()), it->requests,
+                               it->tokens);
+    for (auto it = keys.cbegin(); it != keys.cend(); ++it)
+        m_limiter->seedMonthly(LimitScope::Key, QByteArray::number(it.key()), it->requests,
+                               it->tokens);
+    if (!rows->isEmpty())
+        qCInfo(lcGateway) << "monthly quotas: month-to-date usage of" << keys.size() << "keys and"
+                          << users.size() << "users read from the ledger";
     return true;
 }
 

@@ -16,6 +16,7 @@ class HealthChecker;
 class IdentityRefresher;
 class KeyAuthenticator;
 class KeyCache;
+class Limiter;
 class ProxyHandler;
 class UpstreamTraffic;
 class UsageLedger;
@@ -56,6 +57,7 @@ private:
     bool migrate(QString *error);
     bool startIdentity(QString *error);
     bool startProxy(QString *error);
+    bool seedMonthlyQuotas(QString *error);
     bool startAdmin(QString *error);
     void recordInstance();
     void setupHealth();
@@ -77,6 +79,7 @@ private:
     std::unique_ptr<UsageLedger> m_ledger;
     std::unique_ptr<ProxyMetrics> m_proxyMetrics;
     std::unique_ptr<UpstreamTraffic> m_upstreamTraffic;
+    std::unique_ptr<Limiter> m_limiter;
     std::unique_ptr<ProxyHandler> m_proxy;
     std::unique_ptr<HttpFrontend> m_frontend;
     // The admin API's database thread, router and listener; after m_frontend, so destroyed

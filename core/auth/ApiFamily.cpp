@@ -58,8 +58,14 @@ ApiFamily apiFamilyOf(const HttpRequest &request)
 
 HttpResponse apiError(ApiFamily family, int status, QByteArrayView code, QByteArrayView message)
 {
+    return apiError(family, status, code, message, openAiType(status));
+}
+
+HttpResponse apiError(ApiFamily family, int status, QByteArrayView code, QByteArrayView message,
+                      QByteArrayView typeName)
+{
     if (family == ApiFamily::OpenAI)
-        return HttpResponse::jsonError(status, message, openAiType(status), code);
+        return HttpResponse::jsonError(status, message, typeName, code);
     QByteArray body;
     body.reserve(message.size() + 80);
     body += "{\"type\":\"error\",\"error\":{\"type\":";

@@ -22,5 +22,9 @@ ApiFamily apiFamilyOf(const HttpRequest &request);
 // type and the Anthropic type follow from the status (401 authentication_error, 429
 // rate_limit_error, ...).
 HttpResponse apiError(ApiFamily family, int status, QByteArrayView code, QByteArrayView message);
+// Same, with OpenAI's `type` given ("insufficient_quota" for a spent monthly quota, "requests"
+// or "tokens" for rate limits, as api.openai.com answers).
+HttpResponse apiError(ApiFamily family, int status, QByteArrayView code, QByteArrayView message,
+                      QByteArrayView openAiType);
 
 }  // namespace sluice

@@ -450,6 +450,8 @@ ConfigLoadResult ConfigLoader::load(const QStringList &arguments, const QProcess
     loader.addExtraSection(QStringLiteral("defaults."));
     // [upstream.NAME]: the proxy's upstreams (UpstreamConfigLoader).
     loader.addExtraSection(QStringLiteral("upstream."));
+    // [cost]: per-route cost multipliers of the limiter (CostTable).
+    loader.addExtraSection(QStringLiteral("cost"));
     return loader.run(arguments, env);
 }
 

@@ -1,11 +1,13 @@
 #include "ProxyExchange.h"
 
+#include "Limiter.h"
 #include "LogCategories.h"
 #include "MetricsRegistry.h"
 #include "ModelGlob.h"
 #include "Principal.h"
 #include "ProxyHandler.h"
 #include "ProxyMetrics.h"
+#include "RateLimitHeaders.h"
 #include "UpstreamConfig.h"
 #include "UpstreamTraffic.h"
 #include "UsageLedger.h"
@@ -60,13 +62,12 @@ bool dropRequestHeader(QByteArrayView n)
 }
 
 // Upstream response headers worth passing back. The provider's rate-limit headers describe the
-// operator's quota, not the client's: the limiter issue replaces them with Sluice's own.
+// operator's quota, not the client's: Sluice's own replace them.
 bool keepResponseHeader(QByteArrayView n)
 {
-    const QByteArray lower = n.toByteArray().toLower();
-    if (lower.startsWith("x-ratelimit-") || lower.startsWith("anthropic-ratelimit-") ||
-        lower == "retry-after")
+    if (RateLimitHeaders::isRateLimitHeader(n))
         return false;
+    const QByteArray lower = n.toByteArray().toLower();
     return lower == "content-type" || lower == "request-id" || lower == "cache-control" ||
            lower.startsWith("openai-") || lower.startsWith("anthropic-") || lower == "x-request-id";
 }
@@ -82,9 +83,43 @@ ProxyExchange::ProxyExchange(const ProxyHandler &handler, HttpResponder responde
       m_keyId(principal.keyId),
       m_userName(principal.userName.toUtf8()),
       m_allowedModels(principal.models),
+      m_subject{principal.userIdText, principal.keyIdText, principal.tier, principal.userLimits,
+                principal.keyLimits},
       m_startNs(nowNs())
 {
     m_anthropic = m_family == ApiFamily::Anthropic;
+}
+
+double ProxyExchange::tokenEstimate(const QJsonObject &o) const
+{
+    // About four bytes a token for the prompt, plus the most the answer may hold. Without a
+    // max_tokens the answer is assumed to be 1,024 tokens; embeddings answer no tokens.
+    const double prompt = std::max<qsizetype>(1, m_body.size() / 4);
+    if (m_responder.request().path() == "/v1/embeddings")
+        return prompt;
+    for (const char *name : {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
+        const QJsonValue v = o.value(QLatin1String(name));
+        if (v.isDouble() && v.toDouble() > 0)
+            return prompt + v.toDouble();
+    }
+    return prompt + 1024;
+}
+
+void ProxyExchange::onDecision(LimitDecision decision)
+{
+    Limiter *limiter = m_handler.limiter();
+    if (m_done) {  // the client left while the store decided: give the tokens back
+        limiter->settle(decision, 0);
+        return;
+    }
+    if (!decision.allowed) {
+        m_countsTokens = false;
+        m_responder.send(RateLimitHeaders::denial(decision, m_family, m_subject.tier));
+        finish(429);
+        return;
+    }
+    m_decision = std::move(decision);
+    attempt();
 }
 
 double ProxyExchange::sinceStart() const
@@ -94,7 +129,10 @@ double ProxyExchange::sinceStart() const
 
 void ProxyExchange::reject(int status, QByteArrayView code, QByteArrayView message)
 {
-    m_responder.send(apiError(m_family, status, code, message));
+    HttpResponse r = apiError(m_family, status, code, message);
+    if (m_decision)
+        RateLimitHeaders::apply(r.headers, *m_decision, m_family, m_subject.tier);
+    m_responder.send(std::move(r));
     finish(status);
 }
 
@@ -132,6 +170,8 @@ void ProxyExchange::start(bool listModels)
                 m_stripUsageChunk = true;
             }
         }
+        if (m_countsTokens)
+            m_tokenEstimate = tokenEstimate(o);
         if (!m_allowedModels.isEmpty() && !ModelGlob::matchesAny(m_allowedModels, m_model)) {
             return reject(
                 403, "model_not_allowed",
@@ -153,6 +193,13 @@ void ProxyExchange::start(bool listModels)
         if (auto self = weak.lock())
             self->onClientGone();
     });
+    if (Limiter *limiter = m_handler.limiter()) {
+        const LimitRequest request = limiter->requestFor(m_subject, path, m_tokenEstimate);
+        auto self = shared_from_this();
+        limiter->check(request, m_subject.tier,
+                       [self](LimitDecision d) { self->onDecision(std::move(d)); });
+        return;
+    }
     attempt();
 }
 
@@ -235,6 +282,7 @@ bool ProxyExchange::failOver(const QString &why)
 HttpHeaders ProxyExchange::responseHeaders(const HttpHeaders &upstream) const
 {
     HttpHeaders out;
+    out.reserve(upstream.fields().size() + 16);
     for (const auto &[name, value] : upstream.fields()) {
         if (!keepResponseHeader(name))
             continue;
@@ -243,6 +291,8 @@ HttpHeaders ProxyExchange::responseHeaders(const HttpHeaders &upstream) const
         else
             out.add(name, value);
     }
+    if (m_decision)
+        RateLimitHeaders::apply(out, *m_decision, m_family, m_subject.tier);
     return out;
 }
 
@@ -392,6 +442,13 @@ void ProxyExchange::finish(int status)
         // No usage in the answer: about four bytes a token, flagged as an estimate.
         m_usage.prompt = qMax<qint64>(1, m_body.size() / 4);
         m_usage.completion = m_contentBytes / 4;
+    }
+    if (m_decision) {
+        // Token limits reserved an estimate: the real count replaces it (none when no upstream
+        // accepted the request).
+        const bool counted = m_countsTokens && (m_usage.found || estimated);
+        m_handler.limiter()->settle(*m_decision,
+                                    counted ? double(m_usage.prompt + m_usage.completion) : 0);
     }
     ProxyMetrics &pm = m_handler.metrics();
     if (m_countsTokens && !m_model.isEmpty() && (m_usage.found || estimated)) {

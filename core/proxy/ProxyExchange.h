@@ -2,12 +2,16 @@
 
 #include "ApiFamily.h"
 #include "HttpResponder.h"
+#include "LimitDecision.h"
+#include "Limiter.h"
 #include "SseParser.h"
 #include "TokenUsage.h"
 #include "UpstreamPool.h"
 
+#include <QJsonObject>
 #include <QList>
 #include <memory>
+#include <optional>
 
 namespace sluice {
 
@@ -32,6 +36,8 @@ private:
     void onComplete();
     void onError(const UpstreamError &error);
     void onClientGone();
+    void onDecision(LimitDecision decision);
+    double tokenEstimate(const QJsonObject &request) const;
     bool failOver(const QString &why);
     void onEvent(const SseParser::Event &event);
     void reject(int status, QByteArrayView code, QByteArrayView message);
@@ -48,6 +54,9 @@ private:
     qint64 m_keyId = 0;
     QByteArray m_userName;
     QStringList m_allowedModels;
+    LimitSubject m_subject;
+    std::optional<LimitDecision> m_decision;  // set once the limiter has allowed the request
+    double m_tokenEstimate = 0;
 
     QString m_model;
     QByteArray m_body;  // what goes upstream (the client's bytes unless usage had to be asked for)

@@ -7,6 +7,7 @@
 
 namespace sluice {
 
+class Limiter;
 class UpstreamTraffic;
 class UsageLedger;
 struct Principal;
@@ -41,6 +42,9 @@ public:
     UsageLedger *ledger() const { return m_ledger; }
     UpstreamTraffic *traffic() const { return m_traffic; }
     const Options &options() const { return m_options; }
+    // Checked before every forwarded request; none = no rate limits (unit tests).
+    void setLimiter(Limiter *limiter) { m_limiter = limiter; }
+    Limiter *limiter() const { return m_limiter; }
 
 private:
     QList<UpstreamConfig> m_upstreams;
@@ -48,6 +52,7 @@ private:
     UsageLedger *m_ledger;
     UpstreamTraffic *m_traffic;
     Options m_options;
+    Limiter *m_limiter = nullptr;
 };
 
 }  // namespace sluice

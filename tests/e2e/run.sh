@@ -170,6 +170,14 @@ EOF
         exit 1
     fi
     log "created a key for user e2e (${client_key:0:12}...)"
+    # A key whose bucket holds one request and takes 1000 s to refill: the rate-limit checks.
+    if ! limited_key=$("$sluice_bin" keys create --user e2e --name limited --rps 0.001 --burst 1 \
+            --db "sqlite://$tmp/sluice.db" --data-dir "$tmp/data" 2>>"$tmp/keys.log" | tail -1) ||
+        [[ -z "$limited_key" ]]; then
+        log "sluice keys create (limited) failed"
+        show_logs
+        exit 1
+    fi
 
     "$sluice_bin" --headless --config "$tmp/sluice.ini" 2>"$tmp/sluice.log" >&2 &
     pids+=($!)
@@ -187,7 +195,8 @@ fi
 
 # ---- the SDKs -------------------------------------------------------------------------------
 status=0
-(cd "$node_dir" && GATEWAY_URL="$url" SLUICE_KEY="$client_key" node sdk_e2e.mjs) || status=$?
+(cd "$node_dir" && GATEWAY_URL="$url" SLUICE_KEY="$client_key" \
+    SLUICE_LIMITED_KEY="${limited_key:-}" node sdk_e2e.mjs) || status=$?
 
 mock_get() {
     node -e 'fetch(process.argv[1]).then((r) => r.text()).then(console.log, () => console.log("?"))' \

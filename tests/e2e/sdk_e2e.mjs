@@ -198,6 +198,43 @@ await check('openai wrong key -> AuthenticationError', async () => {
     throw new Error('the request with a wrong key succeeded');
 });
 
+// ---- rate limits (through the gateway only: the mock alone has none) ----------------------
+// SLUICE_LIMITED_KEY holds one request, then refills in 1000 s: the second call is a 429 that
+// the SDK surfaces as RateLimitError; with the SDK's default retries it still fails at once,
+// because the gateway says x-should-retry: false for a wait that long.
+const limitedKey = process.env.SLUICE_LIMITED_KEY ?? '';
+
+async function expectRateLimited(label, ErrorClass, call) {
+    const started = Date.now();
+    try {
+        await call();
+    } catch (e) {
+        expectTrue(e instanceof ErrorClass,
+            `expected ${label}.RateLimitError, got ${e?.constructor?.name}: ${e?.message}`);
+        expectEqual(e.status, 429, 'status');
+        expectEqual(e.headers?.get?.('x-should-retry') ?? e.headers?.['x-should-retry'], 'false',
+            'x-should-retry');
+        const waited = Date.now() - started;
+        expectTrue(waited < 5000, `the SDK waited ${waited} ms before giving up`);
+        return `429 after ${waited} ms: ${e.message}`;
+    }
+    throw new Error('the request past the limit succeeded');
+}
+
+if (limitedKey) {
+    await check('openai over the rate limit -> RateLimitError', async () => {
+        const limited = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: limitedKey, ...options });
+        await limited.chat.completions.create({ model: OPENAI_MODEL, messages: chatMessages });
+        return expectRateLimited('OpenAI', OpenAI.RateLimitError, () =>
+            limited.chat.completions.create({ model: OPENAI_MODEL, messages: chatMessages }));
+    });
+    await check('openai default retries honour x-should-retry: false', async () => {
+        const retrying = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: limitedKey, timeout: 30_000 });
+        return expectRateLimited('OpenAI', OpenAI.RateLimitError, () =>
+            retrying.chat.completions.create({ model: OPENAI_MODEL, messages: chatMessages }));
+    });
+}
+
 // ---- Anthropic ----------------------------------------------------------------------------
 
 const anthropicMessages = [{ role: 'user', content: question }];
@@ -261,6 +298,18 @@ async function anthropicChecks(label, Sdk) {
         expectEqual(count.input_tokens, anthropicPrompt, 'input_tokens');
         return `${count.input_tokens} tokens`;
     });
+
+    if (limitedKey) {
+        await check(`${label} over the rate limit -> RateLimitError`, async () => {
+            const limited = new Sdk({ baseURL: baseUrl, apiKey: limitedKey, ...options });
+            return expectRateLimited('Anthropic', Sdk.RateLimitError, () =>
+                limited.messages.create({
+                    model: ANTHROPIC_MODEL,
+                    max_tokens: 64,
+                    messages: anthropicMessages,
+                }));
+        });
+    }
 
     await check(`${label} wrong key -> AuthenticationError`, async () => {
         const wrong = new Sdk({ baseURL: baseUrl, apiKey: WRONG_KEY, ...options });

@@ -684,11 +684,17 @@ class TestProxy : public QObject
         }
         QVERIFY(!r.header("X-Request-Id").isEmpty());
         QVERIFY(!r.header("X-Request-Id").startsWith("req_mock_"));
+        // The provider's rate-limit headers describe the operator's quota: the client gets
+        // Sluice's own instead (one of each, never the upstream's values), and no Retry-After.
+        QVERIFY(!r.header("X-RateLimit-Type").isEmpty());
         for (const auto &[name, value] : r.headers) {
             const QByteArray n = name.toLower();
-            QVERIFY2(!n.startsWith("x-ratelimit-") && !n.startsWith("anthropic-ratelimit-") &&
-                         n != "retry-after",
-                     (name + " was passed back to the client").constData());
+            QVERIFY2(n != "retry-after", "the upstream's Retry-After was passed back");
+            if (!n.startsWith("x-ratelimit-") && !n.startsWith("anthropic-ratelimit-"))
+                continue;
+            QVERIFY2(r.headerCount(name) == 1, (name + " appears more than once").constData());
+            QVERIFY2(direct.header(name).isNull() || direct.header(name) != value,
+                     (name + ": the upstream's value was passed back").constData());
         }
     }
 

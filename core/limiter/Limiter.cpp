@@ -1,0 +1,126 @@
+#include "Limiter.h"
+
+#include "CounterFamily.h"
+#include "MetricsRegistry.h"
+
+namespace sluice {
+namespace {
+
+void addRules(std::vector<LimitRule> &out, LimitScope scope, const QByteArray &id,
+              const EffectiveLimits &l, bool countsTokens)
+{
+    const QByteArray scopeName = LimitRule::scopeName(scope);
+    const auto add = [&](LimitKind kind, const char *suffix, double limit, double burst = 0) {
+        LimitRule r;
+        r.key = Limiter::ruleKey(scope, id, suffix);
+        r.name = scopeName + '-' + suffix;
+        r.scope = scope;
+        r.kind = kind;
+        r.limit = limit;
+        r.burst = burst;
+        out.push_back(std::move(r));
+    };
+    if (l.requestsPerSecond > 0) {
+        // No burst configured: one second's worth at once.
+        const double burst = l.burst > 0 ? double(l.burst) : std::max(1.0, l.requestsPerSecond);
+        add(LimitKind::RequestRate, "rps", l.requestsPerSecond, burst);
+    }
+    if (l.requestsPerMinute > 0)
+        add(LimitKind::RequestsPerMinute, "rpm", double(l.requestsPerMinute));
+    if (l.monthlyRequests > 0)
+        add(LimitKind::MonthlyRequests, "monthly-requests", double(l.monthlyRequests));
+    if (countsTokens && l.tokensPerMinute > 0)
+        add(LimitKind::TokensPerMinute, "tpm", double(l.tokensPerMinute));
+    if (countsTokens && l.monthlyTokens > 0)
+        add(LimitKind::MonthlyTokens, "monthly-tokens", double(l.monthlyTokens));
+}
+
+}  // namespace
+
+Limiter::Limiter(std::unique_ptr<LimitStore> store, CostTable costs, MetricsRegistry &metrics)
+    : m_store(std::move(store)),
+      m_costs(std::move(costs)),
+      m_checks(metrics.counter("gateway_rate_limit_checks_total",
+                               "Rate-limit decisions, by the store that made them.", {"store"})),
+      m_hits(metrics.counter("gateway_rate_limit_hits_total",
+                             "Requests denied by a rate limit, by the kind of limit "
+                             "(user, key, model, ip, tokens, monthly) and the key's tier.",
+                             {"type", "tier"}))
+{
+    LimitStore *s = m_store.get();
+    metrics.addCallbackGauge(
+        "gateway_rate_limit_keys_active", "Rate-limit state entries held by this gateway's store.",
+        {}, [s] {
+            return QList<MetricsRegistry::Sample>{{{}, double(s->activeKeys())}};
+        });
+}
+
+Limiter::~Limiter() = default;
+
+QByteArray Limiter::ruleKey(LimitScope scope, const QByteArray &id, const char *suffix)
+{
+    return '{' + QByteArray(LimitRule::scopeName(scope)).left(1) + ':' + id + "}:" + suffix;
+}
+
+void Limiter::seedMonthly(LimitScope scope, const QByteArray &id, double requests, double tokens)
+{
+    LimitRule rule;
+    rule.scope = scope;
+    if (requests > 0) {
+        rule.kind = LimitKind::MonthlyRequests;
+        rule.key = ruleKey(scope, id, "monthly-requests");
+        m_store->seedMonthly(rule, requests);
+    }
+    if (tokens > 0) {
+        rule.kind = LimitKind::MonthlyTokens;
+        rule.key = ruleKey(scope, id, "monthly-tokens");
+        m_store->seedMonthly(rule, tokens);
+    }
+}
+
+std::vector<LimitRule> Limiter::rulesFor(const LimitSubject &subject, bool countsTokens)
+{
+    std::vector<LimitRule> rules;
+    rules.reserve(10);
+    // Key first: when a key and its user deny alike, the answer names the key.
+    addRules(rules, LimitScope::Key, subject.keyId, subject.keyLimits, countsTokens);
+    addRules(rules, LimitScope::User, subject.userId, subject.userLimits, countsTokens);
+    return rules;
+}
+
+LimitRequest Limiter::requestFor(const LimitSubject &subject, QByteArrayView path,
+                                 double tokenEstimate) const
+{
+    LimitRequest r;
+    r.rules = rulesFor(subject, tokenEstimate > 0);
+    r.cost = m_costs.costOf(path);
+    r.tokenEstimate = tokenEstimate;
+    return r;
+}
+
+void Limiter::check(const LimitRequest &request, const QByteArray &tier, LimitStore::Done done)
+{
+    m_checks.inc({m_store->name()});
+    m_store->decide(request, [this, tier, done = std::move(done)](LimitDecision d) {
+        if (!d.allowed)
+            m_hits.inc({d.rules[size_t(d.denied)].typeName(), tier});
+        done(std::move(d));
+    });
+}
+
+void Limiter::settle(const LimitDecision &decision, double actualTokens)
+{
+    if (!decision.allowed || decision.tokenEstimate == actualTokens)
+        return;
+    LimitSettlement s;
+    for (const LimitRule &r : decision.rules) {
+        if (r.countsTokens())
+            s.rules.push_back(r);
+    }
+    if (s.rules.empty())
+        return;
+    s.tokenDelta = actualTokens - decision.tokenEstimate;
+    m_store->settle(s);
+}
+
+}  // namespace sluice

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "CostTable.h"
+#include "IdentityTypes.h"
+#include "LimitStore.h"
+
+#include <memory>
+
+namespace sluice {
+
+class CounterFamily;
+class MetricsRegistry;
+
+// Who a request counts for: an API key and its user (limits already resolved through tiers
+// and defaults), or an anonymous client IP.
+struct LimitSubject
+{
+    QByteArray userId;  // decimal ids, as in Principal::userIdText / keyIdText
+    QByteArray keyId;
+    QByteArray tier;  // the key's effective tier (X-Quota-Tier, metrics)
+    EffectiveLimits userLimits;
+    EffectiveLimits keyLimits;
+};
+
+// The gateway's rate limiter: turns a subject and a route into the rules that apply, asks the
+// store for an all-or-nothing decision, counts it, and settles token reservations when the
+// answer's real usage is known. Shared by every worker; thread-safe as its store is.
+class Limiter
+{
+public:
+    Limiter(std::unique_ptr<LimitStore> store, CostTable costs, MetricsRegistry &metrics);
+    ~Limiter();
+
+    // Every rule of `subject` (user and key: rate with burst, per minute, tokens per minute,
+    // monthly requests and tokens); token rules only when `countsTokens`.
+    static std::vector<LimitRule> rulesFor(const LimitSubject &subject, bool countsTokens);
+    LimitRequest requestFor(const LimitSubject &subject, QByteArrayView path,
+                            double tokenEstimate) const;
+
+    // The store key of one of a principal's limits: "{k:17}:rps" (one Redis hash tag per
+    // principal, so its keys share a cluster slot).
+    static QByteArray ruleKey(LimitScope scope, const QByteArray &id, const char *suffix);
+    // Month-to-date use of a user or key from the ledger (requests already scaled by route
+    // cost), so that monthly quotas survive restarts.
+    void seedMonthly(LimitScope scope, const QByteArray &id, double requests, double tokens);
+
+    // `done` runs exactly once on the calling thread, possibly before check() returns.
+    void check(const LimitRequest &request, const QByteArray &tier, LimitStore::Done done);
+    // The request ended having used `actualTokens` (0 when the upstream did not accept it).
+    void settle(const LimitDecision &decision, double actualTokens);
+
+    LimitStore &store() { return *m_store; }
+    const CostTable &costs() const { return m_costs; }
+
+private:
+    std::unique_ptr<LimitStore> m_store;
+    CostTable m_costs;
+    CounterFamily &m_checks;
+    CounterFamily &m_hits;
+};
+
+}  // namespace sluice

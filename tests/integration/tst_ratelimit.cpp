@@ -1,0 +1,470 @@
+// The rate limiter through the real binary in front of the mock LLM upstream: exactly `burst`
+// requests of a flood get through, the headers of allowed answers and the 429s in both API
+// families, monthly quotas, token limits reserved and settled, per-route costs, limit edits
+// applied to the running gateway within a second, the metrics, and a bad [cost] section.
+#include "GatewayProcess.h"
+#include "MockUpstream.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QHash>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QtTest>
+#include <cmath>
+#include <memory>
+
+using namespace sluice::test;
+
+namespace {
+
+const QString kBinary = QStringLiteral(SLUICE_BINARY);
+constexpr int kStartTimeoutMs = 15000;
+
+const QByteArray kChat =
+    R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello there"}],"max_tokens":20})";
+const QByteArray kMessages =
+    R"({"model":"claude-3-5-haiku-latest","max_tokens":20,"messages":[{"role":"user","content":"hi"}]})";
+
+double metricValue(const QByteArray &text, const QByteArray &series)
+{
+    for (const QByteArray &line : text.split('\n')) {
+        if (line.startsWith(series + ' '))
+            return line.mid(series.size() + 1).trimmed().toDouble();
+    }
+    return std::nan("");
+}
+
+}  // namespace
+
+class TestRateLimit : public QObject
+{
+    Q_OBJECT
+
+    MockUpstream m_mock;
+    QTemporaryDir m_dir;
+    QString m_ini;
+    std::unique_ptr<GatewayProcess> m_gw;
+    QHash<QString, QByteArray> m_keys;  // by user name, one key each
+
+    QStringList siteArgs() const
+    {
+        return {QStringLiteral("--data-dir"), m_dir.path(), QStringLiteral("--config"), m_ini};
+    }
+
+    QJsonObject cli(const QStringList &args)
+    {
+        QProcess p;
+        p.setProcessEnvironment(GatewayProcess::cleanEnvironment());
+        p.start(kBinary, args + siteArgs() + QStringList{QStringLiteral("--json")});
+        if (!p.waitForFinished(30000) || p.exitCode() != 0) {
+            qWarning().noquote() << "sluice" << args.join(u' ')
+                                 << "failed:" << p.readAllStandardError();
+            return {};
+        }
+        return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    }
+
+    // A new user with one key; `limits` are `keys create` flags (--rps 1 --burst 2 ...).
+    QByteArray createKey(const QString &user, const QStringList &limits)
+    {
+        const QJsonObject o =
+            cli(QStringList{QStringLiteral("keys"), QStringLiteral("create"),
+                            QStringLiteral("--user"), user, QStringLiteral("--create-user")} +
+                limits);
+        return o.value(QLatin1String("key")).toString().toUtf8();
+    }
+
+    HttpReply post(const QByteArray &key, const QByteArray &path, const QByteArray &body,
+                   HttpHeaderList extra = {})
+    {
+        HttpHeaderList h{{"Content-Type", "application/json"}};
+        if (path.startsWith("/v1/messages")) {
+            h << std::pair<QByteArray, QByteArray>("x-api-key", key)
+              << std::pair<QByteArray, QByteArray>("anthropic-version", "2023-06-01");
+        } else {
+            h << std::pair<QByteArray, QByteArray>("Authorization", "Bearer " + key);
+        }
+        return httpRequest(m_gw->port(), "POST", path, h + extra, body);
+    }
+
+    // Sends `count` requests on separate connections before reading any answer, so they are
+    // all in flight at once (the mock holds each for `delayMs`). Returns the statuses.
+    QList<int> flood(const QByteArray &key, int count, int delayMs)
+    {
+        std::vector<std::unique_ptr<HttpConnection>> conns;
+        for (int i = 0; i < count; ++i) {
+            auto c = std::make_unique<HttpConnection>();
+            if (!c->connectTo(QStringLiteral("127.0.0.1"), m_gw->port()))
+                return {};
+            c->sendRaw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                       key + "\r\nContent-Type: application/json\r\nx-mock-delay-ms: " +
+                       QByteArray::number(delayMs) + "\r\nConnection: close\r\nContent-Length: " +
+                       QByteArray::number(kChat.size()) + "\r\n\r\n" + kChat);
+            conns.push_back(std::move(c));
+        }
+        QList<int> statuses;
+        for (auto &c : conns)
+            statuses << c->readReply(15000).status;
+        return statuses;
+    }
+
+    // Starts the gateway on this site; false (with the log printed) when it does not come up.
+    bool startGateway()
+    {
+        m_gw = std::make_unique<GatewayProcess>(kBinary);
+        m_gw->setEnvironment(GatewayProcess::cleanEnvironment());
+        const QStringList args{QStringLiteral("--headless"),
+                               QStringLiteral("--listen"),
+                               QStringLiteral("127.0.0.1:0"),
+                               QStringLiteral("--admin-listen"),
+                               QStringLiteral("127.0.0.1:0"),
+                               QStringLiteral("--workers"),
+                               QStringLiteral("2")};
+        if (!m_gw->start(args + siteArgs()) || !m_gw->waitForListening(kStartTimeoutMs) ||
+            !m_gw->waitForStartupComplete(kStartTimeoutMs)) {
+            qWarning().noquote() << m_gw->why();
+            return false;
+        }
+        return true;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        QVERIFY2(m_mock.start(), m_mock.why().constData());
+        m_ini = m_dir.filePath(QStringLiteral("gateway.ini"));
+        QFile ini(m_ini);
+        QVERIFY(ini.open(QIODevice::WriteOnly));
+        ini.write(QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n\n"
+                                 "[upstream.anthropic]\nkind = anthropic\nbase_url = %2\n\n"
+                                 "[cost]\nembeddings = 0.5\ncount_tokens = 0\n")
+                      .arg(m_mock.openAiBaseUrl(), m_mock.baseUrl())
+                      .toUtf8());
+        ini.close();
+        // The built-in tiers limit users too (free: 100 requests/min): make the user side
+        // roomy so that the key's limits are the ones under test, unless a test says otherwise.
+        const QJsonObject tier =
+            cli({QStringLiteral("tiers"), QStringLiteral("set"), QStringLiteral("free"),
+                 QStringLiteral("--rps"), QStringLiteral("1000"), QStringLiteral("--burst"),
+                 QStringLiteral("1000"), QStringLiteral("--rpm"), QStringLiteral("0"),
+                 QStringLiteral("--monthly-requests"), QStringLiteral("0")});
+        QVERIFY(!tier.isEmpty());
+        // Keys are made before the gateway starts, so every one is known from its first request.
+        const QList<std::pair<QString, QStringList>> keys{
+            {QStringLiteral("flood"),
+             {QStringLiteral("--rps"), QStringLiteral("0.001"), QStringLiteral("--burst"),
+              QStringLiteral("7")}},
+            {QStringLiteral("hdr"),
+             {QStringLiteral("--rps"), QStringLiteral("10"), QStringLiteral("--burst"),
+              QStringLiteral("4"), QStringLiteral("--tpm"), QStringLiteral("100000")}},
+            {QStringLiteral("hdr-a"),
+             {QStringLiteral("--rps"), QStringLiteral("10"), QStringLiteral("--burst"),
+              QStringLiteral("4"), QStringLiteral("--tpm"), QStringLiteral("5000")}},
+            {QStringLiteral("deny"),
+             {QStringLiteral("--rps"), QStringLiteral("0.5"), QStringLiteral("--burst"),
+              QStringLiteral("1")}},
+            {QStringLiteral("deny-a"),
+             {QStringLiteral("--rps"), QStringLiteral("0.01"), QStringLiteral("--burst"),
+              QStringLiteral("1")}},
+            {QStringLiteral("monthly"),
+             {QStringLiteral("--monthly-requests"), QStringLiteral("2")}},
+            {QStringLiteral("tpm"), {QStringLiteral("--tpm"), QStringLiteral("300")}},
+            {QStringLiteral("cost"),
+             {QStringLiteral("--rps"), QStringLiteral("0.001"), QStringLiteral("--burst"),
+              QStringLiteral("2")}},
+            {QStringLiteral("edit"), {}}};
+        for (const auto &[user, limits] : keys) {
+            m_keys.insert(user, createKey(user, limits));
+            QVERIFY2(!m_keys.value(user).isEmpty(), qPrintable(user));
+        }
+
+        QVERIFY(startGateway());
+    }
+
+    // With burst B and (almost) no refill, a flood of concurrent requests lets exactly B pass,
+    // however the two workers interleave.
+    void exactlyBurstPassUnderConcurrency()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("flood"));
+        QVERIFY(!key.isEmpty());
+        const QList<int> statuses = flood(key, 60, 300);
+        QCOMPARE(statuses.size(), 60);
+        QCOMPARE(statuses.count(200), 7);
+        QCOMPARE(statuses.count(429), 53);
+    }
+
+    // Allowed answers carry every convention's headers, describing the limit closest to
+    // exhaustion; the upstream's own rate-limit headers are replaced.
+    void allowedHeadersOpenAi()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("hdr"));
+        const qint64 before = QDateTime::currentSecsSinceEpoch();
+        const HttpReply r = post(key, "/v1/chat/completions", kChat);
+        QVERIFY2(r.status == 200, r.describe().constData());
+        QCOMPARE(r.header("X-RateLimit-Limit"), QByteArray("4"));
+        QCOMPARE(r.header("X-RateLimit-Remaining"), QByteArray("3"));
+        QCOMPARE(r.header("X-RateLimit-Type"), QByteArray("key"));
+        QCOMPARE(r.header("X-Quota-Tier"), QByteArray("free"));
+        const qint64 reset = r.header("X-RateLimit-Reset").toLongLong();
+        QVERIFY2(reset >= before && reset <= before + 2, r.header("X-RateLimit-Reset"));
+        QCOMPARE(r.header("RateLimit"), QByteArray("\"key-rps\";r=3;t=1"));
+        const QByteArray policy = r.header("RateLimit-Policy");
+        QVERIFY2(policy.contains("\"key-rps\";q=4;w=1"), policy);
+        QVERIFY2(policy.contains("\"key-tpm\";q=100000;w=60"), policy);
+        QVERIFY2(policy.contains("\"user-rps\";q=1000;w=1"), policy);
+        // OpenAI's own names; exactly one of each (the mock's were dropped).
+        QCOMPARE(r.headerCount("x-ratelimit-limit-requests"), 1);
+        QCOMPARE(r.header("x-ratelimit-limit-requests"), QByteArray("4"));
+        QCOMPARE(r.header("x-ratelimit-remaining-requests"), QByteArray("3"));
+        QVERIFY2(r.header("x-ratelimit-reset-requests").endsWith("ms"),
+                 r.header("x-ratelimit-reset-requests"));
+        QCOMPARE(r.header("x-ratelimit-limit-tokens"), QByteArray("100000"));
+        // The reservation (prompt + max_tokens) was settled with the mock's real usage.
+        const QJsonObject usage = r.json().value(QLatin1String("usage")).toObject();
+        const qint64 used = usage.value(QLatin1String("total_tokens")).toInteger();
+        QVERIFY(used > 0);
+        const HttpReply again = post(key, "/v1/chat/completions", kChat);
+        QCOMPARE(again.status, 200);
+        const qint64 remaining = again.header("x-ratelimit-remaining-tokens").toLongLong();
+        // After the second request's reservation: 100000 - used - (its estimate) or better.
+        QVERIFY2(remaining < 100000 - used && remaining > 100000 - used - 200,
+                 again.header("x-ratelimit-remaining-tokens"));
+        QCOMPARE(again.headerCount("anthropic-ratelimit-requests-limit"), 0);
+        QCOMPARE(again.headerCount("Retry-After"), 0);
+    }
+
+    void allowedHeadersAnthropic()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("hdr-a"));
+        const HttpReply r = post(key, "/v1/messages", kMessages);
+        QVERIFY2(r.status == 200, r.describe().constData());
+        QCOMPARE(r.header("anthropic-ratelimit-requests-limit"), QByteArray("4"));
+        QCOMPARE(r.header("anthropic-ratelimit-requests-remaining"), QByteArray("3"));
+        const QDateTime reset = QDateTime::fromString(
+            QString::fromLatin1(r.header("anthropic-ratelimit-requests-reset")), Qt::ISODate);
+        QVERIFY2(reset.isValid() && reset.timeSpec() == Qt::UTC,
+                 r.header("anthropic-ratelimit-requests-reset"));
+        QVERIFY(qAbs(reset.secsTo(QDateTime::currentDateTimeUtc())) <= 2);
+        QCOMPARE(r.header("anthropic-ratelimit-tokens-limit"), QByteArray("5000"));
+        QCOMPARE(r.headerCount("anthropic-ratelimit-tokens-remaining"), 1);
+        QCOMPARE(r.headerCount("x-ratelimit-limit-requests"), 0);
+        QCOMPARE(r.header("X-RateLimit-Limit"), QByteArray("4"));
+    }
+
+    // A short wait: the SDKs may retry, so no x-should-retry; Retry-After in whole seconds.
+    void denialRetryableOpenAi()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("deny"));
+        QCOMPARE(post(key, "/v1/chat/completions", kChat).status, 200);
+        const int upstreamBefore = m_mock.stats().value(QLatin1String("total")).toInt();
+        const HttpReply r = post(key, "/v1/chat/completions", kChat);
+        QVERIFY2(r.status == 429, r.describe().constData());
+        // The denied request never reached the upstream.
+        QCOMPARE(m_mock.stats().value(QLatin1String("total")).toInt(), upstreamBefore);
+        QCOMPARE(r.header("Retry-After"), QByteArray("2"));
+        const int ms = r.header("retry-after-ms").toInt();
+        QVERIFY2(ms > 1500 && ms <= 2000, r.header("retry-after-ms"));
+        QCOMPARE(r.headerCount("x-should-retry"), 0);
+        QCOMPARE(r.header("X-RateLimit-Remaining"), QByteArray("0"));
+        QCOMPARE(r.header("X-RateLimit-Type"), QByteArray("key"));
+        QCOMPARE(r.header("RateLimit"), QByteArray("\"key-rps\";r=0;t=2"));
+        const QJsonObject e = r.json().value(QLatin1String("error")).toObject();
+        QCOMPARE(e.value(QLatin1String("code")).toString(), QStringLiteral("rate_limit_exceeded"));
+        QCOMPARE(e.value(QLatin1String("type")).toString(), QStringLiteral("requests"));
+        QVERIFY2(e.value(QLatin1String("message")).toString().contains(QLatin1String("key-rps")),
+                 r.body.constData());
+    }
+
+    // A wait of minutes: x-should-retry: false, so the SDKs give up at once.
+    void denialLongWaitAnthropic()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("deny-a"));
+        QCOMPARE(post(key, "/v1/messages", kMessages).status, 200);
+        const HttpReply r = post(key, "/v1/messages", kMessages);
+        QVERIFY2(r.status == 429, r.describe().constData());
+        QCOMPARE(r.header("x-should-retry"), QByteArray("false"));
+        QVERIFY(r.header("Retry-After").toInt() >= 99);
+        const QJsonObject o = r.json();
+        QCOMPARE(o.value(QLatin1String("type")).toString(), QStringLiteral("error"));
+        QCOMPARE(o.value(QLatin1String("error")).toObject().value(QLatin1String("type")).toString(),
+                 QStringLiteral("rate_limit_error"));
+        QCOMPARE(r.header("anthropic-ratelimit-requests-remaining"), QByteArray("0"));
+    }
+
+    // Monthly quota: the third request of a two-request month is refused for good.
+    void monthlyQuota()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("monthly"));
+        const HttpReply first = post(key, "/v1/chat/completions", kChat);
+        QCOMPARE(first.status, 200);
+        QCOMPARE(first.header("X-Quota-Monthly-Remaining"), QByteArray("1"));
+        QCOMPARE(post(key, "/v1/chat/completions", kChat).status, 200);
+        const HttpReply r = post(key, "/v1/chat/completions", kChat);
+        QVERIFY2(r.status == 429, r.describe().constData());
+        QCOMPARE(r.header("X-RateLimit-Type"), QByteArray("monthly"));
+        QCOMPARE(r.header("X-Quota-Monthly-Remaining"), QByteArray("0"));
+        QCOMPARE(r.header("x-should-retry"), QByteArray("false"));
+        const QJsonObject e = r.json().value(QLatin1String("error")).toObject();
+        QCOMPARE(e.value(QLatin1String("code")).toString(), QStringLiteral("insufficient_quota"));
+        QCOMPARE(e.value(QLatin1String("type")).toString(), QStringLiteral("insufficient_quota"));
+        // Retry-After points at the first second of next month (UTC).
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const QDateTime next(QDate(now.date().year(), now.date().month(), 1).addMonths(1),
+                             QTime(0, 0), Qt::UTC);
+        QVERIFY(qAbs(now.secsTo(next) - r.header("Retry-After").toLongLong()) <= 2);
+    }
+
+    // Tokens per minute: a request whose estimate alone exceeds the limit is refused without
+    // a retry; smaller ones pass while the reservations fit.
+    void tokensPerMinute()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("tpm"));
+        const QByteArray big =
+            R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":1000})";
+        const HttpReply tooBig = post(key, "/v1/chat/completions", big);
+        QVERIFY2(tooBig.status == 429, tooBig.describe().constData());
+        QCOMPARE(tooBig.header("X-RateLimit-Type"), QByteArray("tokens"));
+        QCOMPARE(tooBig.header("x-should-retry"), QByteArray("false"));
+        QCOMPARE(tooBig.json()
+                     .value(QLatin1String("error"))
+                     .toObject()
+                     .value(QLatin1String("type"))
+                     .toString(),
+                 QStringLiteral("tokens"));
+        // Each reserves about 100 (prompt + max_tokens 80) and really uses 10: settling gives
+        // the rest back, so far more than three fit in the minute.
+        const QByteArray small =
+            R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":80})";
+        for (int i = 0; i < 10; ++i) {
+            const HttpReply r =
+                post(key, "/v1/chat/completions", small,
+                     {{"x-mock-prompt-tokens", "5"}, {"x-mock-completion-tokens", "5"}});
+            QVERIFY2(r.status == 200, r.describe().constData());
+        }
+        // Without settling, usage 10 x 10 = 100 would show as 10 reservations of ~100.
+        const HttpReply last =
+            post(key, "/v1/chat/completions", small,
+                 {{"x-mock-prompt-tokens", "5"}, {"x-mock-completion-tokens", "5"}});
+        QCOMPARE(last.status, 200);
+        const qint64 remaining = last.header("x-ratelimit-remaining-tokens").toLongLong();
+        QVERIFY2(remaining >= 300 - 110 - 100 && remaining < 300 - 100,
+                 last.header("x-ratelimit-remaining-tokens"));
+    }
+
+    // [cost] embeddings = 0.5: four embeddings calls fit a burst of two; count_tokens is free.
+    void routeCost()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("cost"));
+        const QByteArray body = R"({"model":"text-embedding-3-small","input":"hello"})";
+        for (int i = 0; i < 4; ++i)
+            QCOMPARE(post(key, "/v1/embeddings", body).status, 200);
+        QCOMPARE(post(key, "/v1/embeddings", body).status, 429);
+        const HttpReply counted = post(key, "/v1/messages/count_tokens", kMessages);
+        QVERIFY2(counted.status == 200, counted.describe().constData());
+    }
+
+    // An edit through the CLI reaches the running gateway within a second.
+    void limitEditAppliesWithinOneSecond()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("edit"));
+        QVERIFY(!cli({QStringLiteral("users"), QStringLiteral("set"), QStringLiteral("edit"),
+                      QStringLiteral("--rps"), QStringLiteral("0.001"), QStringLiteral("--burst"),
+                      QStringLiteral("1")})
+                     .isEmpty());
+        QElapsedTimer t;
+        t.start();
+        // Wait for the tight user limit to be in force (it denies the second request).
+        int status = 0;
+        while (t.elapsed() < 1500) {
+            status = post(key, "/v1/chat/completions", kChat).status;
+            if (status == 429)
+                break;
+        }
+        QCOMPARE(status, 429);
+        const HttpReply denied = post(key, "/v1/chat/completions", kChat);
+        QCOMPARE(denied.header("X-RateLimit-Type"), QByteArray("user"));
+        QVERIFY(!cli({QStringLiteral("users"), QStringLiteral("set"), QStringLiteral("edit"),
+                      QStringLiteral("--burst"), QStringLiteral("100")})
+                     .isEmpty());
+        t.restart();
+        while (t.elapsed() < 1500) {
+            status = post(key, "/v1/chat/completions", kChat).status;
+            if (status == 200)
+                break;
+            QTest::qWait(50);
+        }
+        QCOMPARE(status, 200);
+        QVERIFY2(t.elapsed() < 1500, QByteArray::number(t.elapsed()));
+    }
+
+    void metricsCountDecisionsAndHits()
+    {
+        const HttpReply m = httpGet(m_gw->port(), "/metrics");
+        QCOMPARE(m.status, 200);
+        QVERIFY(metricValue(m.body, "gateway_rate_limit_checks_total{store=\"memory\"}") > 60);
+        QVERIFY(metricValue(m.body, "gateway_rate_limit_hits_total{type=\"key\",tier=\"free\"}") >=
+                53);
+        QVERIFY(metricValue(m.body,
+                            "gateway_rate_limit_hits_total{type=\"monthly\",tier=\"free\"}") >= 1);
+        QVERIFY(metricValue(m.body, "gateway_rate_limit_keys_active") > 0);
+    }
+
+    // /health and /metrics are never limited.
+    void opsRoutesAreExempt()
+    {
+        for (int i = 0; i < 50; ++i)
+            QCOMPARE(httpGet(m_gw->port(), "/health/live").status, 200);
+    }
+
+    // A [cost] key that names no route is a configuration error: exit 2 naming it.
+    void badCostSectionExits2()
+    {
+        QTemporaryDir dir;
+        const QString ini = dir.filePath(QStringLiteral("bad.ini"));
+        QFile f(ini);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("[cost]\nchat = 2\n");
+        f.close();
+        GatewayProcess gw(kBinary);
+        gw.setEnvironment(GatewayProcess::cleanEnvironment());
+        QVERIFY(gw.start({QStringLiteral("--headless"), QStringLiteral("--config"), ini,
+                          QStringLiteral("--data-dir"), dir.path()}));
+        QVERIFY(gw.waitForExit(10000));
+        QVERIFY(gw.exitedWith(2));
+        QVERIFY2(gw.log().contains(QLatin1String("unknown key \"chat\" in [cost]")),
+                 gw.log().toUtf8().constData());
+    }
+
+    // Monthly counters are rebuilt from the ledger at start: a restart hands out no fresh month.
+    void monthlyQuotaSurvivesRestart()
+    {
+        // "monthly" spent its two-request month in monthlyQuota().
+        const QByteArray key = m_keys.value(QStringLiteral("monthly"));
+        m_gw->terminate();  // SIGTERM flushes the ledger
+        QVERIFY(m_gw->waitForExit(10000));
+        QVERIFY(m_gw->exitedWith(0));
+        QVERIFY(startGateway());
+        QVERIFY2(m_gw->log().contains(QLatin1String("month-to-date usage")),
+                 m_gw->log().toUtf8().constData());
+        const HttpReply r = post(key, "/v1/chat/completions", kChat);
+        QVERIFY2(r.status == 429, r.describe().constData());
+        QCOMPARE(r.header("X-RateLimit-Type"), QByteArray("monthly"));
+    }
+
+    void cleanupTestCase()
+    {
+        if (m_gw) {
+            m_gw->terminate();
+            QVERIFY(m_gw->waitForExit(10000));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRateLimit)
+#include "tst_ratelimit.moc"
