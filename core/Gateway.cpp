@@ -8,6 +8,7 @@
 #include "DatabaseConnection.h"
 #include "DatabaseThread.h"
 #include "DiskSpaceCheck.h"
+#include "FallbackLimitStore.h"
 #include "GatewayMetrics.h"
 #include "HealthChecker.h"
 #include "HttpFrontend.h"
@@ -27,6 +28,10 @@
 #include "ProcessMetrics.h"
 #include "ProxyHandler.h"
 #include "ProxyMetrics.h"
+#include "QuotaAlertMonitor.h"
+#include "RedisCheck.h"
+#include "RedisLimitStore.h"
+#include "RedisMetrics.h"
 #include "Router.h"
 #include "Schema.h"
 #include "UpstreamCheck.h"
@@ -34,6 +39,7 @@
 #include "UpstreamTraffic.h"
 #include "UsageLedger.h"
 #include "Version.h"
+#include "ViolationLog.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -69,6 +75,8 @@ Gateway::~Gateway()
         m_frontend->stop();  // workers first: they reference the router, metrics and health
     if (m_identityRefresher)
         m_identityRefresher->stop();
+    // Health checks (Redis's reads the limit store) go before the parts they look at.
+    m_health.reset();
 }
 
 QString Gateway::listenAddress() const
@@ -292,10 +300,51 @@ bool Gateway::startProxy(QString *error)
         *error = why;
         return false;
     }
-    m_limiter =
-        std::make_unique<Limiter>(std::make_unique<MemoryLimitStore>(), *costs, *m_registry);
+    m_limiter = std::make_unique<Limiter>(makeLimitStore(), *costs, *m_registry);
     m_proxy->setLimiter(m_limiter.get());
+    // Every denial into the violations table, monthly quotas watched for 80 % and 100 %
+    // alerts: both write to the ledger database from threads of their own.
+    ViolationLog::Options violationOptions;
+    violationOptions.queryObserver = m_requestMetrics->queryObserver();
+    m_violations =
+        std::make_unique<ViolationLog>(m_config.effectiveLedgerDb(), violationOptions, *m_registry);
+    QuotaAlertMonitor::Options alertOptions;
+    alertOptions.queryObserver = m_requestMetrics->queryObserver();
+    m_quotaAlerts = std::make_unique<QuotaAlertMonitor>(m_config.effectiveLedgerDb(), alertOptions,
+                                                        *m_registry);
+    if (!m_quotaAlerts->load(QDateTime::currentDateTimeUtc(), &why)) {
+        *error = QStringLiteral("ledger database: reading this month's quota alerts: %1").arg(why);
+        return false;
+    }
+    m_proxy->setViolationLog(m_violations.get());
+    m_proxy->setQuotaAlerts(m_quotaAlerts.get());
     return seedMonthlyQuotas(error);
+}
+
+std::unique_ptr<LimitStore> Gateway::makeLimitStore()
+{
+    if (!m_config.redis)
+        return std::make_unique<MemoryLimitStore>();
+    // Redis shares the limits between instances; memory takes over while it is unreachable.
+    m_redisMetrics = std::make_unique<RedisMetrics>(*m_registry);
+    const int timeoutMs = std::max(1, int(m_config.redisTimeout * 1000));
+    auto fallback = std::make_unique<FallbackLimitStore>(
+        std::make_unique<RedisLimitStore>(RedisLimitStore::Options{*m_config.redis, timeoutMs},
+                                          *m_redisMetrics),
+        std::make_unique<MemoryLimitStore>(), FallbackLimitStore::Options{m_config.failClosed},
+        *m_redisMetrics, *m_registry);
+    FallbackLimitStore *store = fallback.get();
+    connect(store, &FallbackLimitStore::redisRecovered, this, [this] {
+        QString why;
+        if (!seedMonthlyQuotas(&why))
+            qCWarning(lcGateway).noquote() << "cannot rebuild the monthly counters:" << why;
+    });
+    m_health->addCheck(std::make_unique<RedisCheck>(
+        *m_config.redis, qMax(100, int(m_config.healthTimeout * 1000) - 200),
+        [store] { return store->fallbackActive() ? store->fallbackReason() : QByteArray(); }));
+    qCInfo(lcGateway).noquote() << "rate limits shared through" << m_config.redis->redacted()
+                                << (m_config.failClosed ? "(fail closed)" : "(fail open)");
+    return fallback;
 }
 
 bool Gateway::seedMonthlyQuotas(QString *error)
@@ -458,6 +507,12 @@ void Gateway::finishShutdown()
         if (!m_ledger->flush(&ledgerError))
             qCWarning(lcGateway).noquote() << "usage ledger not fully written:" << ledgerError;
     }
+    QString limitEventsError;
+    if (m_violations && !m_violations->flush(&limitEventsError))
+        qCWarning(lcGateway).noquote()
+            << "rate-limit violations not fully written:" << limitEventsError;
+    if (m_quotaAlerts && !m_quotaAlerts->flush(&limitEventsError))
+        qCWarning(lcGateway).noquote() << "quota alerts not fully written:" << limitEventsError;
     qCInfo(lcGateway) << "stopped after" << m_state.uptime.elapsed() / 1000.0 << "s of uptime";
     emit stopped();
 }

@@ -17,9 +17,13 @@ class IdentityRefresher;
 class KeyAuthenticator;
 class KeyCache;
 class Limiter;
+class LimitStore;
+struct RedisMetrics;
 class ProxyHandler;
+class QuotaAlertMonitor;
 class UpstreamTraffic;
 class UsageLedger;
+class ViolationLog;
 struct ProxyMetrics;
 class HttpFrontend;
 class MetricsRegistry;
@@ -48,6 +52,8 @@ public:
     MetricsRegistry &metrics() { return *m_registry; }
     HealthChecker &health() { return *m_health; }
     const GatewayState &state() const { return m_state; }
+    // Monthly quota alerts (alertRaised() on the main thread); null before start().
+    QuotaAlertMonitor *quotaAlerts() const { return m_quotaAlerts.get(); }
 
 signals:
     void startupComplete();
@@ -58,6 +64,7 @@ private:
     bool startIdentity(QString *error);
     bool startProxy(QString *error);
     bool seedMonthlyQuotas(QString *error);
+    std::unique_ptr<LimitStore> makeLimitStore();
     bool startAdmin(QString *error);
     void recordInstance();
     void setupHealth();
@@ -79,7 +86,10 @@ private:
     std::unique_ptr<UsageLedger> m_ledger;
     std::unique_ptr<ProxyMetrics> m_proxyMetrics;
     std::unique_ptr<UpstreamTraffic> m_upstreamTraffic;
+    std::unique_ptr<RedisMetrics> m_redisMetrics;  // before the limiter, which uses it
     std::unique_ptr<Limiter> m_limiter;
+    std::unique_ptr<ViolationLog> m_violations;
+    std::unique_ptr<QuotaAlertMonitor> m_quotaAlerts;
     std::unique_ptr<ProxyHandler> m_proxy;
     std::unique_ptr<HttpFrontend> m_frontend;
     // The admin API's database thread, router and listener; after m_frontend, so destroyed

@@ -14,8 +14,9 @@ QString number(double value)
 
 QList<double> effectiveValues(const EffectiveLimits &l)
 {
-    return {l.requestsPerSecond,       double(l.burst),           double(l.requestsPerMinute),
-            double(l.tokensPerMinute), double(l.monthlyRequests), double(l.monthlyTokens)};
+    return {l.requestsPerSecond,         double(l.burst),           double(l.requestsPerMinute),
+            double(l.tokensPerMinute),   double(l.monthlyRequests), double(l.monthlyTokens),
+            double(l.concurrentRequests)};
 }
 
 }  // namespace

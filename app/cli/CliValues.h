@@ -22,10 +22,10 @@ public:
     // "2026-11-23T18:00Z" (minutes, UTC), or `none` when the time is invalid (never used, never
     // expires).
     static QString formatDate(const QDateTime &time, const QString &none);
-    // The six resolved limits for a table row, in LimitFlags::fields() order: "unlimited" for
+    // The resolved limits for a table row, in LimitFlags::fields() order: "unlimited" for
     // 0, else the number, with "*" when `own` (the principal's override) sets the field.
     static QStringList limitCells(const EffectiveLimits &limits, const LimitOverrides &own);
-    // The six stored fields, "inherit" when unset.
+    // The stored limit fields, in the same order, "inherit" when unset.
     static QStringList storedCells(const LimitOverrides &limits);
     // "rps 10, burst 20, rpm unlimited, ..." from the stored fields.
     static QString storedSummary(const LimitOverrides &limits);

@@ -258,7 +258,7 @@ int KeysCommand::list(const CliArgs &args) const
             << QStringLiteral("EXPIRES");
     TextTable table(headers);
     table.setRightAligned(0);
-    for (int i = 6; i < 12; ++i)
+    for (int i = 6; i < 6 + LimitFlags::fields().size(); ++i)
         table.setRightAligned(i);
     for (const ApiKey &k : keys) {
         const auto it = users.constFind(k.userId);

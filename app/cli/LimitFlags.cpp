@@ -13,7 +13,8 @@ QList<LimitFlags::Field> LimitFlags::fields()
             {"rpm", "requests_per_minute", "RPM"},
             {"tpm", "tokens_per_minute", "TPM"},
             {"monthly-requests", "monthly_requests", "REQ/MONTH"},
-            {"monthly-tokens", "monthly_tokens", "TOK/MONTH"}};
+            {"monthly-tokens", "monthly_tokens", "TOK/MONTH"},
+            {"concurrent-requests", "concurrent_requests", "CONCURRENT"}};
 }
 
 QList<CliFlag> LimitFlags::flags()
@@ -66,7 +67,8 @@ QString LimitFlags::helpText()
         "  --rpm N                 requests per minute\n"
         "  --tpm N                 tokens per minute\n"
         "  --monthly-requests N    requests per month\n"
-        "  --monthly-tokens N      tokens per month\n");
+        "  --monthly-tokens N      tokens per month\n"
+        "  --concurrent-requests N requests in flight at once\n");
 }
 
 }  // namespace sluice

@@ -9,8 +9,9 @@
 
 namespace sluice {
 
-// The six limit flags shared by `users add/set`, `keys create` and `tiers set`:
-// --rps --burst --rpm --tpm --monthly-requests --monthly-tokens. A value is a number >= 0
+// The seven limit flags shared by `users add/set`, `keys create` and `tiers set`:
+// --rps --burst --rpm --tpm --monthly-requests --monthly-tokens --concurrent-requests (the
+// rates abbreviated, the other fields by their column name). A value is a number >= 0
 // (0 or "unlimited" = no limit); "" or "inherit" clears an override, so the field inherits again.
 class LimitFlags
 {
@@ -25,7 +26,7 @@ public:
     // Usage lines for --help.
     static QString helpText();
 
-    // The column / JSON name of each field, in display order, with its flag.
+    // The column / JSON name of each field, in LimitFields::names() order, with its flag.
     struct Field
     {
         const char *flag;    // "rps"

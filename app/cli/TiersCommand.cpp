@@ -86,7 +86,7 @@ int TiersCommand::list(const CliArgs &args) const
         headers << QLatin1String(f.header);
     headers << QStringLiteral("KEYS");
     TextTable table(headers);
-    for (int i = 1; i < 8; ++i)
+    for (int i = 1; i <= LimitFlags::fields().size() + 1; ++i)  // the limits and KEYS
         table.setRightAligned(i);
     for (const Tier &t : *tiers.value) {
         table.addRow(QStringList{t.name} + CliValues::storedCells(t.limits) +

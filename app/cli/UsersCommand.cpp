@@ -152,7 +152,7 @@ int UsersCommand::list(const CliArgs &args) const
     headers << QStringLiteral("CREATED");
     TextTable table(headers);
     table.setRightAligned(0);
-    for (int i = 5; i < 11; ++i)
+    for (int i = 5; i < 5 + LimitFlags::fields().size(); ++i)
         table.setRightAligned(i);
     for (const User &u : users) {
         table.addRow(

@@ -3,6 +3,7 @@
 #include "DatabaseThread.h"
 #include "IdentityJson.h"
 #include "IdentityValidation.h"
+#include "LimitEventQuery.h"
 #include "LimitFields.h"
 #include "LogCategories.h"
 #include "Timestamp.h"
@@ -154,6 +155,8 @@ void AdminApi::registerRoutes(Router &router)
           {"PATCH", &AdminApi::patchTier}}},
         {"/admin/v1/defaults", "/admin/v1/defaults", {{"GET", &AdminApi::getDefaults}}},
         {"/admin/v1/usage", "/admin/v1/usage", {{"GET", &AdminApi::usage}}},
+        {"/admin/v1/violations", "/admin/v1/violations", {{"GET", &AdminApi::violations}}},
+        {"/admin/v1/alerts", "/admin/v1/alerts", {{"GET", &AdminApi::alerts}}},
         {"/admin/v1/defaults/",
          "/admin/v1/defaults/{principal}",
          {{"GET", &AdminApi::getPrincipalDefaults},
@@ -272,6 +275,20 @@ void AdminApi::run(Call &call, Job job)
         AdminService service(connection, actor);
         deliver(gate, responder, job(service));
     });
+}
+
+void AdminApi::runOnLedger(Call &call, LedgerJob job)
+{
+    // The ledger may live in a database of its own (--ledger-db).
+    const std::shared_ptr<Gate> gate = m_gate;
+    const bool posted = postIfOpen(
+        gate, m_ledgerDb ? *m_ledgerDb : m_db,
+        [responder = call.responder, job = std::move(job), gate](DatabaseConnection &connection) {
+            deliver(gate, responder, job(connection));
+        });
+    if (!posted)
+        call.responder.send(errorResponse(503, QStringLiteral("the gateway is shutting down"),
+                                          "server_error", "shutting_down"));
 }
 
 bool AdminApi::postIfOpen(const std::shared_ptr<Gate> &gate, DatabaseThread &db,
@@ -398,6 +415,52 @@ std::optional<Page> AdminApi::page(Call &call)
         return std::nullopt;
     }
     return page;
+}
+
+bool AdminApi::timeRange(Call &call, QDateTime *from, QDateTime *to)
+{
+    const QString fromName = QStringLiteral("from");
+    const QString toName = QStringLiteral("to");
+    auto invalid = [&call](const QString &field, const QString &message) {
+        call.responder.send(
+            errorResponse(400, message, "invalid_request_error", "invalid_value", field));
+        return false;
+    };
+    for (const QString &name : {fromName, toName}) {
+        if (!call.query.hasQueryItem(name))
+            continue;
+        const QString text = call.query.queryItemValue(name, QUrl::FullyDecoded);
+        const QDateTime t = Timestamp::parse(text);
+        if (!t.isValid()) {
+            return invalid(name, QStringLiteral("%1 must be an ISO 8601 date (2025-05-01) or "
+                                                "date-time (2025-05-01T12:00:00Z), got %2")
+                                     .arg(name, IdentityValidation::quoted(text)));
+        }
+        *(name == fromName ? from : to) = t;
+    }
+    if (from->isValid() && to->isValid() && *from >= *to) {
+        return invalid(toName, QStringLiteral("to (%1) must be after from (%2)")
+                                   .arg(Timestamp::toText(*to), Timestamp::toText(*from)));
+    }
+    return true;
+}
+
+bool AdminApi::idParameter(Call &call, const QString &name, std::optional<qint64> *id)
+{
+    if (!call.query.hasQueryItem(name))
+        return true;
+    const QString text = call.query.queryItemValue(name, QUrl::FullyDecoded);
+    bool ok = false;
+    const qint64 value = text.toLongLong(&ok);
+    if (!ok || value < 1) {
+        call.responder.send(errorResponse(400,
+                                          QStringLiteral("%1 must be a whole number >= 1, got %2")
+                                              .arg(name, IdentityValidation::quoted(text)),
+                                          "invalid_request_error", "invalid_value", name));
+        return false;
+    }
+    *id = value;
+    return true;
 }
 
 // ---- users ----
@@ -735,6 +798,87 @@ void AdminApi::usage(Call &call)
     if (!posted)
         call.responder.send(errorResponse(503, QStringLiteral("the gateway is shutting down"),
                                           "server_error", "shutting_down"));
+}
+
+// ---- rate-limit violations and quota alerts ----
+
+namespace {
+
+HttpResponse readFailed(const char *what, const QString &why)
+{
+    return errorResponse(
+        AdminError{AdminError::Kind::Internal, QString(),
+                   QStringLiteral("cannot read %1: %2").arg(QLatin1String(what), why)});
+}
+
+// {"data": [...], "next_after": id | null}, newest first: the next page holds older rows.
+template <typename Row>
+HttpResponse newestFirst(const QList<Row> &rows, int limit)
+{
+    QJsonArray data;
+    for (const Row &row : rows)
+        data.append(LimitEventQuery::toJson(row));
+    const bool full = !rows.isEmpty() && rows.size() >= limit;
+    return jsonResponse(200, {{QStringLiteral("data"), data},
+                              {QStringLiteral("next_after"),
+                               full ? QJsonValue(rows.last().id) : QJsonValue(QJsonValue::Null)}});
+}
+
+}  // namespace
+
+void AdminApi::violations(Call &call)
+{
+    const QString userId = QStringLiteral("user_id");
+    const QString keyId = QStringLiteral("key_id");
+    const QString limitName = QStringLiteral("limit_name");
+    const QString shadow = QStringLiteral("shadow");
+    if (!onlyParameters(
+            call, {QStringLiteral("from"), QStringLiteral("to"), userId, keyId, limitName, shadow,
+                   QStringLiteral("limit"), QStringLiteral("after")}))
+        return;
+    const std::optional<Page> p = page(call);
+    if (!p)
+        return;
+    ViolationFilter filter;
+    if (!timeRange(call, &filter.from, &filter.to) || !idParameter(call, userId, &filter.userId) ||
+        !idParameter(call, keyId, &filter.keyId))
+        return;
+    filter.limitName = call.query.queryItemValue(limitName, QUrl::FullyDecoded);
+    if (call.query.hasQueryItem(shadow)) {
+        const QString text = call.query.queryItemValue(shadow, QUrl::FullyDecoded);
+        if (text != QLatin1String("true") && text != QLatin1String("false")) {
+            call.responder.send(errorResponse(400,
+                                              QStringLiteral("shadow must be true or false, got %1")
+                                                  .arg(IdentityValidation::quoted(text)),
+                                              "invalid_request_error", "invalid_value", shadow));
+            return;
+        }
+        filter.shadow = text == QLatin1String("true");
+    }
+    runOnLedger(call, [filter, p = *p](DatabaseConnection &db) {
+        QString why;
+        const auto rows = LimitEventQuery(db).violations(filter, p.limit, p.afterId, &why);
+        return rows ? newestFirst(*rows, p.limit) : readFailed("violations", why);
+    });
+}
+
+void AdminApi::alerts(Call &call)
+{
+    const QString userId = QStringLiteral("user_id");
+    if (!onlyParameters(call, {QStringLiteral("from"), QStringLiteral("to"), userId,
+                               QStringLiteral("limit"), QStringLiteral("after")}))
+        return;
+    const std::optional<Page> p = page(call);
+    if (!p)
+        return;
+    AlertFilter filter;
+    if (!timeRange(call, &filter.from, &filter.to) || !idParameter(call, userId, &filter.userId))
+        return;
+    runOnLedger(call, [filter, p = *p](DatabaseConnection &db) {
+        QString why;
+        const auto rows = LimitEventQuery(db).alerts(filter, p.limit, p.afterId, &why);
+        return rows ? newestFirst(*rows, p.limit) : readFailed("quota alerts", why);
+    });
 }
 
 void AdminApi::notFound(Call &call)

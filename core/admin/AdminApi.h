@@ -12,6 +12,7 @@
 #include <QUrlQuery>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace sluice {
 
@@ -63,6 +64,8 @@ private:
     using Handler = void (AdminApi::*)(Call &);
     // Runs on the database thread and builds the whole answer there.
     using Job = std::function<HttpResponse(AdminService &)>;
+    // The same on the ledger database's thread (violations, alerts).
+    using LedgerJob = std::function<HttpResponse(DatabaseConnection &)>;
 
     // Whether results may still be posted to the workers; shared with queued jobs, which
     // may outlive the AdminApi.
@@ -76,6 +79,7 @@ private:
     RouteHandler methodNotAllowed(const QByteArray &allow);
     bool authorize(HttpResponder &responder) const;
     void run(Call &call, Job job);
+    void runOnLedger(Call &call, LedgerJob job);
     // Posts `job` to `db` unless the gate is closed (then false, nothing posted).
     static bool postIfOpen(const std::shared_ptr<Gate> &gate, DatabaseThread &db,
                            DatabaseThread::Job job);
@@ -92,6 +96,10 @@ private:
     static auto parsedBody(Call &call, FromJson fromJson)
         -> decltype(fromJson(QJsonObject(), nullptr));
     static std::optional<Page> page(Call &call);
+    // from/to as GET /admin/v1/usage takes them (to after from); invalid when absent.
+    static bool timeRange(Call &call, QDateTime *from, QDateTime *to);
+    // A whole-number id parameter (user_id, key_id); nullopt when absent.
+    static bool idParameter(Call &call, const QString &name, std::optional<qint64> *id);
 
     void listUsers(Call &call);
     void createUser(Call &call);
@@ -113,6 +121,8 @@ private:
     void patchPrincipalDefaults(Call &call);
     void setPrincipalDefaults(Call &call, bool replace);
     void usage(Call &call);
+    void violations(Call &call);
+    void alerts(Call &call);
     void notFound(Call &call);
 
     DatabaseThread &m_db;

@@ -276,6 +276,12 @@ const OptionDef kOptions[] = {
      "Redis for rate-limit state shared between instances: redis://[:password@]host[:port][/db] "
      "or unix:///path.sock[?db=N]; empty = in-memory limits.",
      applyRedis},
+    {"redis-timeout", "redis", "SECONDS", "0.05", nullptr,
+     "Longest wait for a Redis rate-limit decision; slower answers fall back to memory.",
+     applySeconds<&GatewayConfig::redisTimeout, false>},
+    {"fail-closed", "redis", nullptr, "false", nullptr,
+     "While Redis is unreachable, answer 503 instead of deciding from memory (fail-open).",
+     applyBool<&GatewayConfig::failClosed>},
     {"log-level", "log", "LEVEL", "info", nullptr, "debug, info, warning or error.", applyLogLevel},
     {"log-format", "log", "FORMAT", "text", nullptr, "text or json (one object per line).",
      applyLogFormat},

@@ -39,6 +39,8 @@ struct GatewayConfig
 
     // [redis]
     std::optional<RedisUrl> redis;  // none = in-memory rate limits
+    double redisTimeout = 0.05;     // seconds a decision may wait for Redis, > 0
+    bool failClosed = false;        // Redis unreachable: 503 instead of memory decisions
 
     // [log]
     LogLevel logLevel = LogLevel::Info;

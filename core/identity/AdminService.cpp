@@ -249,8 +249,8 @@ std::optional<User> insertUser(IdentityTransaction &tx, const NewUser &in, Admin
     values << IdentityRows::limitValues(in.limits) << now << now;
     QString why;
     if (!db.exec(QStringLiteral("INSERT INTO users (name, email, tier, status, %1, created_at, "
-                                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                     .arg(IdentityRows::limitColumns()),
+                                "updated_at) VALUES (?, ?, ?, ?, %2, ?, ?)")
+                     .arg(IdentityRows::limitColumns(), IdentityRows::limitPlaceholders()),
                  values, &why)) {
         *err = internalError(why);
         return std::nullopt;
@@ -498,8 +498,8 @@ AdminResult<CreatedKey> AdminService::createKey(const NewKey &key)
     QString why;
     if (!m_db.exec(QStringLiteral("INSERT INTO api_keys (user_id, name, prefix, hash, tier, %1, "
                                   "models, status, created_at, expires_at, updated_at) VALUES "
-                                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                       .arg(IdentityRows::limitColumns()),
+                                  "(?, ?, ?, ?, ?, %2, ?, ?, ?, ?, ?)")
+                       .arg(IdentityRows::limitColumns(), IdentityRows::limitPlaceholders()),
                    values, &why))
         return R::failure(internalError(why));
     auto q =
@@ -704,8 +704,8 @@ AdminResult<Tier> AdminService::setTier(const QString &name, const LimitOverride
         QVariantList values = {name};
         values << IdentityRows::limitValues(limits) << now << now;
         if (!m_db.exec(QStringLiteral("INSERT INTO tiers (name, %1, created_at, updated_at) "
-                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                           .arg(IdentityRows::limitColumns()),
+                                      "VALUES (?, %2, ?, ?)")
+                           .arg(IdentityRows::limitColumns(), IdentityRows::limitPlaceholders()),
                        values, &why))
             return R::failure(internalError(why));
         details.insert(QStringLiteral("created"), true);
@@ -814,14 +814,15 @@ AdminResult<PrincipalDefaults> AdminService::setDefaults(const QString &principa
     QVariantList values = IdentityRows::limitValues(updated);
     values << Timestamp::toText(Timestamp::now()) << principal;
     QString why;
-    const QString sql = exists ? QStringLiteral(
-                                     "UPDATE principal_defaults SET %1, updated_at = ? WHERE "
-                                     "principal = ?")
-                                     .arg(IdentityRows::limitAssignments())
-                               : QStringLiteral(
-                                     "INSERT INTO principal_defaults (%1, updated_at, principal) "
-                                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-                                     .arg(IdentityRows::limitColumns());
+    const QString sql =
+        exists ? QStringLiteral(
+                     "UPDATE principal_defaults SET %1, updated_at = ? WHERE "
+                     "principal = ?")
+                     .arg(IdentityRows::limitAssignments())
+               : QStringLiteral(
+                     "INSERT INTO principal_defaults (%1, updated_at, principal) "
+                     "VALUES (%2, ?, ?)")
+                     .arg(IdentityRows::limitColumns(), IdentityRows::limitPlaceholders());
     if (!m_db.exec(sql, values, &why))
         return R::failure(internalError(why));
     if (!tx.audit(QStringLiteral("defaults.set"), QStringLiteral("defaults"), principal,

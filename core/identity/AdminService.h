@@ -110,7 +110,8 @@ struct CreatedKey
 //
 // Limit field names used in messages, patches, JSON, INI [tier.NAME] keys and columns:
 // requests_per_second, burst, requests_per_minute, tokens_per_minute, monthly_requests,
-// monthly_tokens (CLI flags: --rps --burst --rpm --tpm --monthly-requests --monthly-tokens).
+// monthly_tokens, concurrent_requests (CLI flags: --rps --burst --rpm --tpm
+// --monthly-requests --monthly-tokens --concurrent-requests).
 class AdminService
 {
 public:

@@ -170,7 +170,7 @@ public:
         return std::nullopt;
     }
 
-    // The six limit members: numbers are set, nulls are added to *clear (or, without clear,
+    // The limit members: numbers are set, nulls are added to *clear (or, without clear,
     // mean the same as absent).
     void limits(LimitOverrides *limits, QStringList *clear)
     {
@@ -233,7 +233,8 @@ QJsonObject IdentityJson::toJson(const EffectiveLimits &limits)
             {QStringLiteral("requests_per_minute"), QJsonValue(limits.requestsPerMinute)},
             {QStringLiteral("tokens_per_minute"), QJsonValue(limits.tokensPerMinute)},
             {QStringLiteral("monthly_requests"), QJsonValue(limits.monthlyRequests)},
-            {QStringLiteral("monthly_tokens"), QJsonValue(limits.monthlyTokens)}};
+            {QStringLiteral("monthly_tokens"), QJsonValue(limits.monthlyTokens)},
+            {QStringLiteral("concurrent_requests"), QJsonValue(limits.concurrentRequests)}};
 }
 
 QJsonObject IdentityJson::toJson(const User &user)

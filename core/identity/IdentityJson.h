@@ -18,10 +18,10 @@ struct LimitsPatch
 };
 
 // JSON shapes of the identity resources, shared by the admin REST API, the CLI's --json output
-// and the dashboard. Limits are the six snake_case members (requests_per_second, burst,
-// requests_per_minute, tokens_per_minute, monthly_requests, monthly_tokens) at the top level
-// of a resource, null meaning "inherit"; timestamps are ISO 8601 UTC with milliseconds, null
-// when unset. Key hashes are never part of any shape.
+// and the dashboard. Limits are the seven snake_case members (requests_per_second, burst,
+// requests_per_minute, tokens_per_minute, monthly_requests, monthly_tokens,
+// concurrent_requests) at the top level of a resource, null meaning "inherit"; timestamps are
+// ISO 8601 UTC with milliseconds, null when unset. Key hashes are never part of any shape.
 //
 // The parsers check JSON types only (value rules are AdminService's): a wrong type or an
 // unknown member gives an Invalid AdminError naming the field and the value, e.g.
@@ -50,7 +50,7 @@ public:
     // {"name"?, "tier"? (null or "" = the user's), "models"? (null = every model),
     // "expires_at"? (null = never), limits?}
     static std::optional<KeyPatch> keyPatchFromJson(const QJsonObject &json, AdminError *error);
-    // The six limit members only; members listed in `ignored` (e.g. "name", "created_at" of a
+    // The limit members only; members listed in `ignored` (e.g. "name", "created_at" of a
     // resource sent back whole) are skipped instead of refused.
     static std::optional<LimitsPatch> limitsPatchFromJson(const QJsonObject &json,
                                                           AdminError *error,

@@ -8,12 +8,30 @@
 
 namespace sluice {
 
+namespace {
+
+// The number of limit columns, to find the columns after them in the SELECTs below.
+int limitCount()
+{
+    return int(LimitFields::names().size());
+}
+
+}  // namespace
+
 QString IdentityRows::limitColumns(const QString &qualifier)
 {
     QStringList cols;
     for (const QString &name : LimitFields::names())
         cols << qualifier + name;
     return cols.join(QStringLiteral(", "));
+}
+
+QString IdentityRows::limitPlaceholders()
+{
+    QStringList marks;
+    for (qsizetype i = 0; i < LimitFields::names().size(); ++i)
+        marks << QStringLiteral("?");
+    return marks.join(QStringLiteral(", "));
 }
 
 QString IdentityRows::limitAssignments()
@@ -51,8 +69,9 @@ Tier IdentityRows::tierFrom(const QSqlQuery &q)
     Tier t;
     t.name = q.value(0).toString();
     t.limits = limitsAt(q, 1);
-    t.createdAt = Timestamp::fromText(q.value(7).toString());
-    t.updatedAt = Timestamp::fromText(q.value(8).toString());
+    const int next = 1 + limitCount();
+    t.createdAt = Timestamp::fromText(q.value(next).toString());
+    t.updatedAt = Timestamp::fromText(q.value(next + 1).toString());
     return t;
 }
 
@@ -71,7 +90,7 @@ User IdentityRows::userFrom(const QSqlQuery &q)
     u.tier = q.value(3).toString();
     u.status = q.value(4).toString();
     u.limits = limitsAt(q, 5);
-    u.createdAt = Timestamp::fromText(q.value(11).toString());
+    u.createdAt = Timestamp::fromText(q.value(5 + limitCount()).toString());
     return u;
 }
 
@@ -95,11 +114,12 @@ ApiKey IdentityRows::keyFrom(const QSqlQuery &q)
     k.hash = QByteArray::fromHex(q.value(5).toString().toLatin1());
     k.tier = q.value(6).toString();
     k.limits = limitsAt(q, 7);
-    k.models = modelsFrom(q.value(13).toString());
-    k.status = q.value(14).toString();
-    k.createdAt = Timestamp::fromText(q.value(15).toString());
-    k.lastUsedAt = Timestamp::fromText(q.value(16).toString());
-    k.expiresAt = Timestamp::fromText(q.value(17).toString());
+    const int next = 7 + limitCount();
+    k.models = modelsFrom(q.value(next).toString());
+    k.status = q.value(next + 1).toString();
+    k.createdAt = Timestamp::fromText(q.value(next + 2).toString());
+    k.lastUsedAt = Timestamp::fromText(q.value(next + 3).toString());
+    k.expiresAt = Timestamp::fromText(q.value(next + 4).toString());
     return k;
 }
 

@@ -17,10 +17,12 @@ class IdentityRows
 public:
     // "requests_per_second, burst, ..." with every column prefixed by `qualifier` ("k.").
     static QString limitColumns(const QString &qualifier = QString());
+    // "?, ?, ..." with one placeholder per limit column, for INSERT ... VALUES.
+    static QString limitPlaceholders();
     // "requests_per_second = ?, burst = ?, ..." for UPDATE ... SET.
     static QString limitAssignments();
     static QVariantList limitValues(const LimitOverrides &limits);
-    // Reads the six limit columns starting at column `first`.
+    // Reads the limit columns (LimitFields::names() order) starting at column `first`.
     static LimitOverrides limitsAt(const QSqlQuery &q, int first);
 
     // SELECTs ending after FROM (and the join), ready for " WHERE ..." / " ORDER BY ...".

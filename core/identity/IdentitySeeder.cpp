@@ -36,6 +36,7 @@ LimitOverrides unlimited()
     l.tokensPerMinute = 0;
     l.monthlyRequests = 0;
     l.monthlyTokens = 0;
+    l.concurrentRequests = 0;
     return l;
 }
 
@@ -183,12 +184,13 @@ bool IdentitySeeder::seed(DatabaseConnection &db, const Seed &plan, QString *err
         QVariantList values = {it.key()};
         values << IdentityRows::limitValues(it.value()) << now << now;
         bool isNew = false;
-        if (!insertIfMissing(db,
-                             QStringLiteral("INSERT INTO tiers (name, %1, created_at, updated_at) "
-                                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                            "ON CONFLICT (name) DO NOTHING")
-                                 .arg(IdentityRows::limitColumns()),
-                             values, &isNew, error))
+        if (!insertIfMissing(
+                db,
+                QStringLiteral("INSERT INTO tiers (name, %1, created_at, updated_at) "
+                               "VALUES (?, %2, ?, ?) "
+                               "ON CONFLICT (name) DO NOTHING")
+                    .arg(IdentityRows::limitColumns(), IdentityRows::limitPlaceholders()),
+                values, &isNew, error))
             return false;
         if (isNew) {
             ++added;
@@ -203,12 +205,13 @@ bool IdentitySeeder::seed(DatabaseConnection &db, const Seed &plan, QString *err
         QVariantList values = {principal};
         values << IdentityRows::limitValues(limits) << now;
         bool isNew = false;
-        if (!insertIfMissing(db,
-                             QStringLiteral("INSERT INTO principal_defaults (principal, %1, "
-                                            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                                            "ON CONFLICT (principal) DO NOTHING")
-                                 .arg(IdentityRows::limitColumns()),
-                             values, &isNew, error))
+        if (!insertIfMissing(
+                db,
+                QStringLiteral("INSERT INTO principal_defaults (principal, %1, "
+                               "updated_at) VALUES (?, %2, ?) "
+                               "ON CONFLICT (principal) DO NOTHING")
+                    .arg(IdentityRows::limitColumns(), IdentityRows::limitPlaceholders()),
+                values, &isNew, error))
             return false;
         if (isNew) {
             ++added;

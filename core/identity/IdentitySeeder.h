@@ -13,15 +13,15 @@ class DatabaseConnection;
 
 // Creates the tiers and per-principal defaults at first start: the built-in ones, overridden
 // field by field by the INI file's [tier.NAME], [defaults.user] and [defaults.key] sections
-// (keys: the six limit field names; an empty value means inherit). A row is only inserted when
-// it does not exist yet, so operator edits (CLI, admin API, dashboard) are never overwritten:
-// after the first start the database is the source of truth. A tier declared in the INI file
-// later is still added.
+// (keys: the limit field names of LimitFields, e.g. concurrent_requests = 4; an empty value
+// means inherit). A row is only inserted when it does not exist yet, so operator edits (CLI,
+// admin API, dashboard) are never overwritten: after the first start the database is the
+// source of truth. A tier declared in the INI file later is still added.
 //
 // Built in: free (100 requests/min, 50 000 requests/month), pro (1 000/min, 1 000 000/month),
-// enterprise and partner (unlimited), anonymous (100 requests/min per client IP, for failed
-// authentications and unauthenticated routes); defaults user 100 requests/s burst 200, key
-// 50 requests/s burst 100.
+// enterprise and partner (unlimited: every field 0), anonymous (100 requests/min per client
+// IP, for failed authentications and unauthenticated routes); defaults user 100 requests/s
+// burst 200, key 50 requests/s burst 100. No built-in row limits concurrent requests.
 class IdentitySeeder
 {
 public:

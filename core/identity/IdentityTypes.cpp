@@ -5,7 +5,7 @@ namespace sluice {
 bool LimitOverrides::isEmpty() const
 {
     return !requestsPerSecond && !burst && !requestsPerMinute && !tokensPerMinute &&
-           !monthlyRequests && !monthlyTokens;
+           !monthlyRequests && !monthlyTokens && !concurrentRequests;
 }
 
 LimitOverrides LimitOverrides::overlaidWith(const LimitOverrides &over) const
@@ -23,6 +23,8 @@ LimitOverrides LimitOverrides::overlaidWith(const LimitOverrides &over) const
         r.monthlyRequests = over.monthlyRequests;
     if (over.monthlyTokens)
         r.monthlyTokens = over.monthlyTokens;
+    if (over.concurrentRequests)
+        r.concurrentRequests = over.concurrentRequests;
     return r;
 }
 

@@ -9,7 +9,8 @@
 namespace sluice {
 
 // Limit fields as stored on tiers, users and keys. nullopt = inherit (key override > key's tier
-// > per-principal default); 0 = unlimited.
+// > per-principal default); 0 = unlimited. concurrentRequests is the most requests of the
+// principal in flight at once.
 struct LimitOverrides
 {
     std::optional<double> requestsPerSecond;
@@ -18,6 +19,7 @@ struct LimitOverrides
     std::optional<qint64> tokensPerMinute;
     std::optional<qint64> monthlyRequests;
     std::optional<qint64> monthlyTokens;
+    std::optional<qint64> concurrentRequests;
 
     bool isEmpty() const;
     // Fields set in `over` replace ours.
@@ -34,6 +36,7 @@ struct EffectiveLimits
     qint64 tokensPerMinute = 0;
     qint64 monthlyRequests = 0;
     qint64 monthlyTokens = 0;
+    qint64 concurrentRequests = 0;
     bool operator==(const EffectiveLimits &) const = default;
 };
 

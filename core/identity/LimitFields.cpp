@@ -9,7 +9,7 @@ namespace {
 
 constexpr QLatin1String kRps("requests_per_second");
 
-// A pointer to one of the five integer fields (const or not, following `l`), or nullptr.
+// A pointer to one of the integer fields (const or not, following `l`), or nullptr.
 template <typename L>
 auto intField(L &l, const QString &name) -> decltype(&l.burst)
 {
@@ -23,6 +23,8 @@ auto intField(L &l, const QString &name) -> decltype(&l.burst)
         return &l.monthlyRequests;
     if (name == QLatin1String("monthly_tokens"))
         return &l.monthlyTokens;
+    if (name == QLatin1String("concurrent_requests"))
+        return &l.concurrentRequests;
     return nullptr;
 }
 
@@ -35,7 +37,8 @@ const QStringList &LimitFields::names()
                                   QStringLiteral("requests_per_minute"),
                                   QStringLiteral("tokens_per_minute"),
                                   QStringLiteral("monthly_requests"),
-                                  QStringLiteral("monthly_tokens")};
+                                  QStringLiteral("monthly_tokens"),
+                                  QStringLiteral("concurrent_requests")};
     return n;
 }
 

@@ -7,13 +7,16 @@
 
 namespace sluice {
 
-// The six limit fields of LimitOverrides by their one name, used alike for columns, JSON
+// The seven limit fields of LimitOverrides by their one name, used alike for columns, JSON
 // members, INI [tier.NAME] keys, patch clear lists and messages: requests_per_second, burst,
-// requests_per_minute, tokens_per_minute, monthly_requests, monthly_tokens.
+// requests_per_minute, tokens_per_minute, monthly_requests, monthly_tokens,
+// concurrent_requests.
 class LimitFields
 {
 public:
-    static const QStringList &names();  // in column order
+    // In the order of IdentityRows' column lists, JSON output and CLI tables (not necessarily
+    // the tables' physical column order: concurrent_requests was added by a later migration).
+    static const QStringList &names();
     static bool isName(const QString &name);
     // Only requests_per_second may be fractional; every other field is a whole number.
     static bool isFractional(const QString &name);

@@ -41,6 +41,7 @@ EffectiveLimits LimitResolver::resolve(const LimitOverrides &layers)
     e.tokensPerMinute = layers.tokensPerMinute.value_or(0);
     e.monthlyRequests = layers.monthlyRequests.value_or(0);
     e.monthlyTokens = layers.monthlyTokens.value_or(0);
+    e.concurrentRequests = layers.concurrentRequests.value_or(0);
     return e;
 }
 

@@ -32,9 +32,16 @@ struct LimitDecision
     qint64 nowUs = 0;  // epoch µs the store decided at (Redis TIME for the Redis store)
     std::vector<LimitRule> rules;
     std::vector<LimitStatus> statuses;  // one per rule, same order
-    int denied = -1;  // denying status index: one never fitting, else the longest wait
+    int denied = -1;                    // status index of the denying rule (longest wait)
     double cost = 1;
     double tokenEstimate = 0;
+    const char *store = "memory";  // the store that decided ("memory" | "redis")
+    // The store could not decide (Redis error or timeout): `error` says why; a fallback store
+    // decides instead. `unavailable`: nobody decided and the request must be refused (503),
+    // the fail-closed choice.
+    bool failed = false;
+    bool unavailable = false;
+    QByteArray error;
 
     // The status the single-valued headers describe: the denying one, else the lowest share
     // remaining (ties: the one that takes longer to reset). -1 when no rule applies.
@@ -49,6 +56,7 @@ struct LimitSettlement
 {
     std::vector<LimitRule> rules;  // the token rules of the decision
     double tokenDelta = 0;         // actual - estimate (negative gives tokens back)
+    const char *store = "memory";  // the store whose reservation this settles
 };
 
 }  // namespace sluice

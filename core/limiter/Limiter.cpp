@@ -100,9 +100,10 @@ LimitRequest Limiter::requestFor(const LimitSubject &subject, QByteArrayView pat
 
 void Limiter::check(const LimitRequest &request, const QByteArray &tier, LimitStore::Done done)
 {
-    m_checks.inc({m_store->name()});
     m_store->decide(request, [this, tier, done = std::move(done)](LimitDecision d) {
-        if (!d.allowed)
+        if (!d.unavailable)
+            m_checks.inc({d.store});
+        if (!d.allowed && d.denied >= 0)
             m_hits.inc({d.rules[size_t(d.denied)].typeName(), tier});
         done(std::move(d));
     });
@@ -120,6 +121,7 @@ void Limiter::settle(const LimitDecision &decision, double actualTokens)
     if (s.rules.empty())
         return;
     s.tokenDelta = actualTokens - decision.tokenEstimate;
+    s.store = decision.store;
     m_store->settle(s);
 }
 

@@ -20,7 +20,8 @@ qint64 ceilSeconds(qint64 us)
 
 QByteArray rfc3339(qint64 epochUs)
 {
-    return QDateTime::fromMSecsSinceEpoch((epochUs + 999) / 1000, Qt::UTC)
+    // Whole seconds (Qt::ISODate drops milliseconds), rounded up: never before the reset.
+    return QDateTime::fromSecsSinceEpoch(ceilSeconds(epochUs), Qt::UTC)
         .toString(Qt::ISODate)
         .toLatin1();
 }
@@ -93,9 +94,9 @@ QByteArray RateLimitHeaders::openAiDuration(qint64 us)
 {
     if (us <= 0)
         return "0s";
-    if (us < 1'000'000)
-        return QByteArray::number((us + 999) / 1000) + "ms";
-    const qint64 ms = (us + 999) / 1000;
+    const qint64 ms = (us + 999) / 1000;  // rounded up: 999.5 ms is "1s", not "1000ms"
+    if (ms < 1000)
+        return QByteArray::number(ms) + "ms";
     const qint64 h = ms / 3'600'000;
     const qint64 m = ms / 60'000 % 60;
     const qint64 secMs = ms % 60'000;

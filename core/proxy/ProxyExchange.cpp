@@ -1,5 +1,6 @@
 #include "ProxyExchange.h"
 
+#include "CalendarMonth.h"
 #include "Limiter.h"
 #include "LogCategories.h"
 #include "MetricsRegistry.h"
@@ -7,10 +8,12 @@
 #include "Principal.h"
 #include "ProxyHandler.h"
 #include "ProxyMetrics.h"
+#include "QuotaAlertMonitor.h"
 #include "RateLimitHeaders.h"
 #include "UpstreamConfig.h"
 #include "UpstreamTraffic.h"
 #include "UsageLedger.h"
+#include "ViolationLog.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -28,6 +31,12 @@ qint64 nowNs()
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
+}
+
+// The epoch µs a decision was made at (the store's clock).
+qint64 decidedAtUs(const LimitDecision &d)
+{
+    return d.nowUs > 0 ? d.nowUs : QDateTime::currentMSecsSinceEpoch() * 1000;
 }
 
 // Request headers that never travel upstream: hop-by-hop ones, the client's credentials (the
@@ -105,12 +114,81 @@ double ProxyExchange::tokenEstimate(const QJsonObject &o) const
     return prompt + 1024;
 }
 
+void ProxyExchange::recordLimitEvents(const LimitDecision &d)
+{
+    if (!d.allowed && d.denied >= 0) {
+        if (ViolationLog *violations = m_handler.violationLog()) {
+            const LimitRule &rule = d.rules[size_t(d.statuses[size_t(d.denied)].rule)];
+            Violation v;
+            v.atMs = decidedAtUs(d) / 1000;
+            v.userId = m_userId;
+            v.keyId = m_keyId;
+            v.limitName = rule.name;
+            v.limitType = rule.typeName();
+            v.tier = m_subject.tier;
+            v.route = m_responder.request().path().toByteArray();
+            violations->record(v);
+        }
+    }
+    QuotaAlertMonitor *alerts = m_handler.quotaAlerts();
+    if (!alerts)
+        return;
+    const qint64 month = CalendarMonth::indexOf(decidedAtUs(d));
+    for (const LimitStatus &st : d.statuses) {
+        const LimitRule &rule = d.rules[size_t(st.rule)];
+        // Allowed: the request quotas now counted it (token quotas are looked at when the
+        // request ends, with its real count). Denied: only the quotas that refused it, since
+        // nothing was counted on the others.
+        if (!rule.isMonthly() || (d.allowed ? rule.countsTokens() : st.allowed))
+            continue;
+        QuotaAlertMonitor::Usage u;
+        u.scope = LimitRule::scopeName(rule.scope);
+        u.userId = m_userId;
+        u.keyId = m_keyId;
+        u.limitName = rule.name;
+        u.limit = rule.limit;
+        u.used = rule.limit - st.remaining;
+        u.refused = !st.allowed;
+        u.monthIndex = month;
+        alerts->observe(u);
+    }
+}
+
+void ProxyExchange::observeMonthlyTokens(const LimitDecision &d, double actualTokens)
+{
+    QuotaAlertMonitor *alerts = m_handler.quotaAlerts();
+    if (!alerts)
+        return;
+    for (const LimitStatus &st : d.statuses) {
+        const LimitRule &rule = d.rules[size_t(st.rule)];
+        if (rule.kind != LimitKind::MonthlyTokens)
+            continue;
+        // What was left after the reservation, corrected by what the request really used.
+        QuotaAlertMonitor::Usage u;
+        u.scope = LimitRule::scopeName(rule.scope);
+        u.userId = m_userId;
+        u.keyId = m_keyId;
+        u.limitName = rule.name;
+        u.limit = rule.limit;
+        u.used = std::max(0.0, rule.limit - st.remaining + actualTokens - d.tokenEstimate);
+        u.monthIndex = CalendarMonth::indexOf(decidedAtUs(d));
+        alerts->observe(u);
+    }
+}
+
 void ProxyExchange::onDecision(LimitDecision decision)
 {
     Limiter *limiter = m_handler.limiter();
+    recordLimitEvents(decision);
     if (m_done) {  // the client left while the store decided: give the tokens back
         limiter->settle(decision, 0);
         return;
+    }
+    if (decision.unavailable) {  // Redis is down and the gateway fails closed
+        m_countsTokens = false;
+        return reject(503, "rate_limiter_unavailable",
+                      "The gateway cannot check rate limits right now (its shared limit store is "
+                      "unreachable). Please retry shortly.");
     }
     if (!decision.allowed) {
         m_countsTokens = false;
@@ -447,8 +525,9 @@ void ProxyExchange::finish(int status)
         // Token limits reserved an estimate: the real count replaces it (none when no upstream
         // accepted the request).
         const bool counted = m_countsTokens && (m_usage.found || estimated);
-        m_handler.limiter()->settle(*m_decision,
-                                    counted ? double(m_usage.prompt + m_usage.completion) : 0);
+        const double actual = counted ? double(m_usage.prompt + m_usage.completion) : 0;
+        m_handler.limiter()->settle(*m_decision, actual);
+        observeMonthlyTokens(*m_decision, actual);
     }
     ProxyMetrics &pm = m_handler.metrics();
     if (m_countsTokens && !m_model.isEmpty() && (m_usage.found || estimated)) {

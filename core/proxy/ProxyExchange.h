@@ -37,6 +37,10 @@ private:
     void onError(const UpstreamError &error);
     void onClientGone();
     void onDecision(LimitDecision decision);
+    // A denial into the violations table; monthly quotas that moved to the alert monitor.
+    void recordLimitEvents(const LimitDecision &decision);
+    // Token quotas once the real count of an allowed request is known.
+    void observeMonthlyTokens(const LimitDecision &decision, double actualTokens);
     double tokenEstimate(const QJsonObject &request) const;
     bool failOver(const QString &why);
     void onEvent(const SseParser::Event &event);

@@ -8,8 +8,10 @@
 namespace sluice {
 
 class Limiter;
+class QuotaAlertMonitor;
 class UpstreamTraffic;
 class UsageLedger;
+class ViolationLog;
 struct Principal;
 struct ProxyMetrics;
 
@@ -45,6 +47,11 @@ public:
     // Checked before every forwarded request; none = no rate limits (unit tests).
     void setLimiter(Limiter *limiter) { m_limiter = limiter; }
     Limiter *limiter() const { return m_limiter; }
+    // Where denials are recorded, and who watches monthly quotas; none = neither (unit tests).
+    void setViolationLog(ViolationLog *violations) { m_violations = violations; }
+    ViolationLog *violationLog() const { return m_violations; }
+    void setQuotaAlerts(QuotaAlertMonitor *alerts) { m_quotaAlerts = alerts; }
+    QuotaAlertMonitor *quotaAlerts() const { return m_quotaAlerts; }
 
 private:
     QList<UpstreamConfig> m_upstreams;
@@ -53,6 +60,8 @@ private:
     UpstreamTraffic *m_traffic;
     Options m_options;
     Limiter *m_limiter = nullptr;
+    ViolationLog *m_violations = nullptr;
+    QuotaAlertMonitor *m_quotaAlerts = nullptr;
 };
 
 }  // namespace sluice

@@ -2,8 +2,10 @@
 
 namespace sluice {
 
-// The six limit columns shared by tiers, principal_defaults, users and api_keys.
-// DOUBLE PRECISION has REAL affinity in SQLite; BIGINT has INTEGER affinity.
+// The first six limit columns shared by tiers, principal_defaults, users and api_keys, as
+// migration 2 created them; concurrent_requests is added by migration 3. Never edit a released
+// migration: add a new one. DOUBLE PRECISION has REAL affinity in SQLite; BIGINT has INTEGER
+// affinity.
 #define LIMIT_COLUMNS                        \
     "requests_per_second DOUBLE PRECISION, " \
     "burst BIGINT, "                         \
@@ -84,6 +86,18 @@ QList<Migration> Schema::identityMigrations()
                             "revision BIGINT NOT NULL)"),
              QStringLiteral("INSERT INTO identity_revision (id, revision) VALUES (1, 1)"),
          }},
+        {3,
+         QStringLiteral("concurrent requests limit"),
+         {
+             // The seventh limit field, appended after the tables' last column (every SELECT
+             // names its columns, so the physical order does not matter). Existing rows get
+             // NULL: inherit, as for the other fields. Runs on fresh databases too, which is
+             // why LIMIT_COLUMNS above does not list it.
+             QStringLiteral("ALTER TABLE tiers ADD COLUMN concurrent_requests BIGINT"),
+             QStringLiteral("ALTER TABLE principal_defaults ADD COLUMN concurrent_requests BIGINT"),
+             QStringLiteral("ALTER TABLE users ADD COLUMN concurrent_requests BIGINT"),
+             QStringLiteral("ALTER TABLE api_keys ADD COLUMN concurrent_requests BIGINT"),
+         }},
     };
 }
 
@@ -148,6 +162,47 @@ QList<Migration> Schema::ledgerMigrations()
                             "PRIMARY KEY (day, user_id, key_id, model))"),
              QStringLiteral("CREATE INDEX usage_daily_user_day ON usage_daily (user_id, day)"),
              QStringLiteral("CREATE INDEX usage_daily_key_day ON usage_daily (key_id, day)"),
+         }},
+        {3,
+         QStringLiteral("rate-limit violations and quota alerts"),
+         {
+             // Denials counted per UTC minute (its start, in the Timestamp text form), user,
+             // key, limit (policy name: "key-rps"), route and shadow flag: a flood costs one
+             // row per minute, not one per request. The writer upserts count = count + n.
+             // limit_type is the X-RateLimit-Type of the limit; shadow is 1 for would-be
+             // denials of shadow mode (the request was let through).
+             QStringLiteral("CREATE TABLE violations ("
+                            "id {{id}}, "
+                            "minute TEXT NOT NULL, "
+                            "user_id BIGINT NOT NULL, "
+                            "key_id BIGINT NOT NULL, "
+                            "limit_name TEXT NOT NULL, "
+                            "limit_type TEXT NOT NULL, "
+                            "tier TEXT NOT NULL DEFAULT '', "
+                            "route TEXT NOT NULL DEFAULT '', "
+                            "shadow INTEGER NOT NULL DEFAULT 0, "
+                            "count BIGINT NOT NULL DEFAULT 0, "
+                            "UNIQUE (minute, user_id, key_id, limit_name, route, shadow))"),
+             QStringLiteral("CREATE INDEX violations_user_minute ON violations (user_id, minute)"),
+             QStringLiteral("CREATE INDEX violations_key_minute ON violations (key_id, minute)"),
+             // Monthly quota alerts: one row per principal, limit, month ("2026-12") and
+             // threshold (80, 100). key_id is NULL for a user's quota; the unique index (NULL
+             // read as 0) lets gateways sharing the database insert with ON CONFLICT DO NOTHING.
+             QStringLiteral("CREATE TABLE alerts ("
+                            "id {{id}}, "
+                            "at TEXT NOT NULL, "
+                            "month TEXT NOT NULL, "
+                            "scope TEXT NOT NULL CHECK (scope IN ('user', 'key')), "
+                            "user_id BIGINT NOT NULL, "
+                            "key_id BIGINT, "
+                            "limit_name TEXT NOT NULL, "
+                            "threshold_percent INTEGER NOT NULL, "
+                            "used DOUBLE PRECISION NOT NULL, "
+                            "limit_value DOUBLE PRECISION NOT NULL)"),
+             QStringLiteral("CREATE UNIQUE INDEX alerts_once ON alerts (month, limit_name, "
+                            "threshold_percent, user_id, (COALESCE(key_id, 0)))"),
+             QStringLiteral("CREATE INDEX alerts_at ON alerts (at)"),
+             QStringLiteral("CREATE INDEX alerts_user_at ON alerts (user_id, at)"),
          }},
     };
 }

@@ -403,8 +403,9 @@ void TestAdminApi::users()
     QCOMPARE(alice["tier"].toString(), QStringLiteral("free"));  // the default tier
     QCOMPARE(alice["status"].toString(), QStringLiteral("active"));
     QVERIFY(alice["created_at"].toString().endsWith(u'Z'));
-    for (const char *limit : {"requests_per_second", "burst", "requests_per_minute",
-                              "tokens_per_minute", "monthly_requests", "monthly_tokens"})
+    for (const char *limit :
+         {"requests_per_second", "burst", "requests_per_minute", "tokens_per_minute",
+          "monthly_requests", "monthly_tokens", "concurrent_requests"})
         QVERIFY2(alice.contains(QLatin1String(limit)) && alice[QLatin1String(limit)].isNull(),
                  limit);
 
@@ -439,29 +440,41 @@ void TestAdminApi::users()
                  QStringLiteral("invalid_value"), QStringLiteral("requests_per_minute"));
     VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"bob","burst":"10"})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("burst"));
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"bob","concurrent_requests":-1})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("concurrent_requests"));
+    VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"bob","concurrent_requests":0.5})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("concurrent_requests"));
     VERIFY_ERROR(admin.post("/admin/v1/users", R"({"name":"bob","rpm":10})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("rpm"));
     VERIFY_ERROR(admin.get("/admin/v1/users/bob"), 404, QStringLiteral("not_found"),
                  QStringLiteral("user"));
 
-    r = admin.post("/admin/v1/users",
-                   R"({"name":"bob","tier":"pro","requests_per_second":2.5,"burst":5})");
+    r = admin.post(
+        "/admin/v1/users",
+        R"({"name":"bob","tier":"pro","requests_per_second":2.5,"burst":5,"concurrent_requests":3})");
     VERIFY_STATUS(r, 201);
     QCOMPARE(r.json()["tier"].toString(), QStringLiteral("pro"));
     QCOMPARE(r.json()["requests_per_second"].toDouble(), 2.5);
     QCOMPARE(r.json()["burst"].toInteger(), 5);
+    QCOMPARE(r.json()["concurrent_requests"].toInteger(), 3);
+    QCOMPARE(admin.get("/admin/v1/users/bob").json()["concurrent_requests"].toInteger(), 3);
     QVERIFY(r.json()["email"].isNull());
 
     // PATCH: set, clear with null, leave the rest.
-    r = admin.patch("/admin/v1/users/alice", R"({"tier":"pro","requests_per_minute":500})");
+    r = admin.patch("/admin/v1/users/alice",
+                    R"({"tier":"pro","requests_per_minute":500,"concurrent_requests":2})");
     VERIFY_STATUS(r, 200);
     QCOMPARE(r.json()["tier"].toString(), QStringLiteral("pro"));
     QCOMPARE(r.json()["requests_per_minute"].toInteger(), 500);
+    QCOMPARE(r.json()["concurrent_requests"].toInteger(), 2);
+    QCOMPARE(admin.get("/admin/v1/users/alice").json()["concurrent_requests"].toInteger(), 2);
     QCOMPARE(r.json()["email"].toString(), QStringLiteral("alice@example.com"));
     r = admin.patch("/admin/v1/users/" + QByteArray::number(id),
-                    R"({"requests_per_minute":null,"email":null})");
+                    R"({"requests_per_minute":null,"email":null,"concurrent_requests":null})");
     VERIFY_STATUS(r, 200);
     QVERIFY(r.json()["requests_per_minute"].isNull());
+    QVERIFY(r.json()["concurrent_requests"].isNull());
+    QVERIFY(admin.get("/admin/v1/users/alice").json()["concurrent_requests"].isNull());
     QVERIFY(r.json()["email"].isNull());
     QCOMPARE(r.json()["tier"].toString(), QStringLiteral("pro"));
 
@@ -537,6 +550,8 @@ void TestAdminApi::keys()
     QCOMPARE(key["models"].toArray(), QJsonArray({QStringLiteral("gpt-4o*")}));
     QVERIFY(key["expires_at"].toString().startsWith(QStringLiteral("2099-12-31T00:00:00")));
     QVERIFY(key["last_used_at"].isNull());
+    QVERIFY(key.contains(QStringLiteral("concurrent_requests")));
+    QVERIFY(key["concurrent_requests"].isNull());
     QVERIFY(!key.contains(QStringLiteral("hash")));
 
     // Never again: not by id, not by prefix, not in a list.
@@ -572,6 +587,8 @@ void TestAdminApi::keys()
                  QStringLiteral("not_found"), QStringLiteral("tier"));
     VERIFY_ERROR(admin.post("/admin/v1/keys", R"({"user":"alice","monthly_tokens":1.5})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("monthly_tokens"));
+    VERIFY_ERROR(admin.post("/admin/v1/keys", R"({"user":"alice","concurrent_requests":"2"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("concurrent_requests"));
     VERIFY_ERROR(admin.post("/admin/v1/keys", R"({"user":"alice","create_user":"yes"})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("create_user"));
     QCOMPARE(admin.get("/admin/v1/keys").json()["data"].toArray().size(), 1);
@@ -590,25 +607,32 @@ void TestAdminApi::keys()
     QVERIFY(plaintexts[1] != plaintexts[2]);
 
     // PATCH: name, tier, limits, models; null clears.
-    r = admin.patch(
-        "/admin/v1/keys/" + idText,
-        R"({"name":"ci-2","tier":"pro","requests_per_second":2.5,"models":["a","b*"]})");
+    r = admin.patch("/admin/v1/keys/" + idText,
+                    R"({"name":"ci-2","tier":"pro","requests_per_second":2.5,"models":["a","b*"],
+                        "concurrent_requests":0})");
     VERIFY_STATUS(r, 200);
     QVERIFY2(noPlaintext(r), r.describe());
     QCOMPARE(r.json()["name"].toString(), QStringLiteral("ci-2"));
     QCOMPARE(r.json()["tier"].toString(), QStringLiteral("pro"));
     QCOMPARE(r.json()["requests_per_second"].toDouble(), 2.5);
+    QCOMPARE(r.json()["concurrent_requests"].toInteger(-1), 0);  // 0 = unlimited, not null
+    QVERIFY(!r.json()["concurrent_requests"].isNull());
+    QCOMPARE(admin.get("/admin/v1/keys/" + idText).json()["concurrent_requests"].toInteger(-1), 0);
     QCOMPARE(r.json()["models"].toArray().size(), 2);
     r = admin.patch("/admin/v1/keys/" + idText,
-                    R"({"tier":null,"requests_per_second":null,"models":null,"expires_at":null})");
+                    R"({"tier":null,"requests_per_second":null,"models":null,"expires_at":null,
+                        "concurrent_requests":null})");
     VERIFY_STATUS(r, 200);
     QVERIFY(r.json()["tier"].isNull());
     QVERIFY(r.json()["requests_per_second"].isNull());
+    QVERIFY(r.json()["concurrent_requests"].isNull());
     QCOMPARE(r.json()["models"].toArray().size(), 0);
     QVERIFY(r.json()["expires_at"].isNull());
     QCOMPARE(r.json()["name"].toString(), QStringLiteral("ci-2"));
     VERIFY_ERROR(admin.patch("/admin/v1/keys/" + idText, R"({"requests_per_second":"fast"})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("requests_per_second"));
+    VERIFY_ERROR(admin.patch("/admin/v1/keys/" + idText, R"({"concurrent_requests":-3})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("concurrent_requests"));
     VERIFY_ERROR(admin.patch("/admin/v1/keys/" + idText, R"({"name":"x","tier":"nope"})"), 404,
                  QStringLiteral("not_found"), QStringLiteral("tier"));
     QCOMPARE(admin.get("/admin/v1/keys/" + idText).json()["name"].toString(),
@@ -682,6 +706,10 @@ void TestAdminApi::tiers()
     VERIFY_STATUS(r, 200);
     QCOMPARE(r.json()["requests_per_minute"].toInteger(), 100);
     QCOMPARE(r.json()["monthly_requests"].toInteger(), 50000);
+    QVERIFY(r.json().contains(QStringLiteral("concurrent_requests")));
+    QVERIFY(r.json()["concurrent_requests"].isNull());
+    QCOMPARE(admin.get("/admin/v1/tiers/enterprise").json()["concurrent_requests"].toInteger(-1),
+             0);
     VERIFY_ERROR(admin.get("/admin/v1/tiers/nope"), 404, QStringLiteral("not_found"));
 
     // PUT creates, PATCH changes what it names, null clears, PUT replaces the whole set.
@@ -691,21 +719,26 @@ void TestAdminApi::tiers()
     QCOMPARE(r.json()["requests_per_minute"].toInteger(), 600);
     QCOMPARE(r.json()["burst"].toInteger(), 50);
     QVERIFY(r.json()["tokens_per_minute"].isNull());
-    r = admin.patch("/admin/v1/tiers/team", R"({"tokens_per_minute":100000,"burst":null})");
+    r = admin.patch("/admin/v1/tiers/team",
+                    R"({"tokens_per_minute":100000,"burst":null,"concurrent_requests":4})");
     VERIFY_STATUS(r, 200);
     QCOMPARE(r.json()["requests_per_minute"].toInteger(), 600);
     QCOMPARE(r.json()["tokens_per_minute"].toInteger(), 100000);
     QVERIFY(r.json()["burst"].isNull());
+    QCOMPARE(r.json()["concurrent_requests"].toInteger(), 4);
     r = admin.put("/admin/v1/tiers/team", R"({"requests_per_minute":700})");
     VERIFY_STATUS(r, 200);
     QCOMPARE(r.json()["requests_per_minute"].toInteger(), 700);
     QVERIFY(r.json()["tokens_per_minute"].isNull());
+    QVERIFY(r.json()["concurrent_requests"].isNull());  // PUT replaces the whole set
     // A tier as GET shows it can be sent back whole.
     QJsonObject team = admin.get("/admin/v1/tiers/team").json();
     team[QStringLiteral("monthly_tokens")] = 0;  // 0 = unlimited
+    team[QStringLiteral("concurrent_requests")] = 9;
     r = admin.put("/admin/v1/tiers/team", compact(team));
     VERIFY_STATUS(r, 200);
     QCOMPARE(r.json()["monthly_tokens"].toInteger(), 0);
+    QCOMPARE(r.json()["concurrent_requests"].toInteger(), 9);
     QVERIFY(!r.json()["monthly_tokens"].isNull());
     QCOMPARE(r.json()["requests_per_minute"].toInteger(), 700);
     r = admin.patch("/admin/v1/tiers/pro", R"({"requests_per_second":1.5})");
@@ -722,11 +755,16 @@ void TestAdminApi::tiers()
                  QStringLiteral("invalid_value"), QStringLiteral("burst"));
     VERIFY_ERROR(admin.patch("/admin/v1/tiers/team", R"({"monthly_requests":"lots"})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("monthly_requests"));
+    VERIFY_ERROR(admin.patch("/admin/v1/tiers/team", R"({"concurrent_requests":1.5})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("concurrent_requests"));
+    VERIFY_ERROR(admin.patch("/admin/v1/tiers/team", R"({"concurrent":1})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("concurrent"));
     VERIFY_ERROR(admin.patch("/admin/v1/tiers/team", R"({"rpm":5})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("rpm"));
     VERIFY_ERROR(admin.put("/admin/v1/tiers/bad%20name", R"({"burst":1})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("name"));
     QCOMPARE(admin.get("/admin/v1/tiers/team").json()["requests_per_minute"].toInteger(), 700);
+    QCOMPARE(admin.get("/admin/v1/tiers/team").json()["concurrent_requests"].toInteger(), 9);
     VERIFY_ERROR(admin.get("/admin/v1/tiers/bad%20name"), 404, QStringLiteral("not_found"));
 
     // The new tier is usable at once.
@@ -755,23 +793,33 @@ void TestAdminApi::defaults()
     QCOMPARE(user["burst"].toInteger(), 200);
     QCOMPARE(key["requests_per_second"].toDouble(), 50.0);
     QCOMPARE(key["burst"].toInteger(), 100);
+    for (const QJsonObject &d : {user, key}) {
+        QVERIFY(d.contains(QStringLiteral("concurrent_requests")));
+        QVERIFY(d["concurrent_requests"].isNull());  // no built-in concurrency limit
+    }
     r = admin.get("/admin/v1/defaults/user");
     VERIFY_STATUS(r, 200);
     QCOMPARE(r.json(), user);
 
-    r = admin.patch("/admin/v1/defaults/key", R"({"requests_per_second":10})");
+    r = admin.patch("/admin/v1/defaults/key",
+                    R"({"requests_per_second":10,"concurrent_requests":4})");
     VERIFY_STATUS(r, 200);
     QCOMPARE(r.json()["requests_per_second"].toDouble(), 10.0);
     QCOMPARE(r.json()["burst"].toInteger(), 100);
+    QCOMPARE(r.json()["concurrent_requests"].toInteger(), 4);
+    QCOMPARE(admin.get("/admin/v1/defaults/key").json()["concurrent_requests"].toInteger(), 4);
     r = admin.put("/admin/v1/defaults/key", R"({"burst":20})");
     VERIFY_STATUS(r, 200);
     QVERIFY(r.json()["requests_per_second"].isNull());
+    QVERIFY(r.json()["concurrent_requests"].isNull());
     QCOMPARE(r.json()["burst"].toInteger(), 20);
     QCOMPARE(admin.get("/admin/v1/defaults").json()["key"].toObject(), r.json());
     QCOMPARE(admin.get("/admin/v1/defaults").json()["user"].toObject(), user);
 
     VERIFY_ERROR(admin.patch("/admin/v1/defaults/user", R"({"burst":-5})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("burst"));
+    VERIFY_ERROR(admin.patch("/admin/v1/defaults/user", R"({"concurrent_requests":-5})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("concurrent_requests"));
     VERIFY_ERROR(admin.patch("/admin/v1/defaults/user", R"({"tier":"pro"})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("tier"));
     VERIFY_ERROR(admin.get("/admin/v1/defaults/team"), 404, QStringLiteral("not_found"));

@@ -277,6 +277,8 @@ void TestCli::help_data()
     QTest::newRow("users add --help")
         << QStringList{"users", "add", "--help"} << "Usage: sluice users add NAME";
     QTest::newRow("users set -h") << QStringList{"users", "set", "-h"} << "--monthly-tokens N";
+    QTest::newRow("keys create -h concurrent")
+        << QStringList{"keys", "create", "-h"} << "--concurrent-requests N";
     QTest::newRow("users list --help") << QStringList{"users", "list", "--help"} << "--status";
     QTest::newRow("users disable --help")
         << QStringList{"users", "disable", "--help"} << "Usage: sluice users disable NAME";
@@ -338,6 +340,12 @@ void TestCli::usageErrorsExit2_data()
                                       << "invalid value \"1.5\" for --burst";
     QTest::newRow("rpm inf") << QStringList{"users", "add", "a", "--rpm=inf"}
                              << "invalid value \"inf\" for --rpm";
+    QTest::newRow("fractional concurrent")
+        << QStringList{"tiers", "set", "free", "--concurrent-requests", "1.5"}
+        << "invalid value \"1.5\" for --concurrent-requests";
+    QTest::newRow("negative concurrent")
+        << QStringList{"keys", "create", "--user", "a", "--concurrent-requests=-2"}
+        << "invalid value \"-2\" for --concurrent-requests";
     QTest::newRow("nothing to set") << QStringList{"users", "set", "a"} << "nothing to change";
     QTest::newRow("bad expiry") << QStringList{"keys", "create",    "--user",
                                                "a",    "--expires", "next week"}
@@ -400,11 +408,17 @@ void TestCli::defaultTiers()
     const QJsonObject pro = findByName(tiers, QStringLiteral("pro"));
     QCOMPARE(pro.value("requests_per_minute").toInt(), 1000);
     QCOMPARE(pro.value("monthly_requests").toInt(), 1000000);
+    QVERIFY(pro.contains("concurrent_requests"));
+    QVERIFY(pro.value("concurrent_requests").isNull());  // no built-in concurrency limit
+    const QJsonObject enterprise = findByName(tiers, QStringLiteral("enterprise"));
+    QCOMPARE(enterprise.value("concurrent_requests").toInt(-1), 0);  // unlimited
 
     // The text table: one row per tier, then the two default rows.
     const CliResult text = cli({"tiers", "list"});
     CLI_OK(text);
     QVERIFY2(text.out.startsWith("NAME "), text.describe().constData());
+    QVERIFY2(text.outLines().first().contains(" TOK/MONTH  CONCURRENT  KEYS"),
+             text.describe().constData());
     QVERIFY2(!rowWith(text, "free").isEmpty(), text.describe().constData());
     QVERIFY2(text.out.contains("(user default)") && text.out.contains("(key default)"),
              text.describe().constData());
@@ -434,9 +448,10 @@ void TestCli::users()
 
     // Overrides, then clearing them with "inherit" and with "".
     r = cli({"users", "set", "alice", "--tier", "pro", "--rps", "5", "--burst", "10", "--tpm", "0",
-             "--monthly-tokens", "unlimited"});
+             "--monthly-tokens", "unlimited", "--concurrent-requests", "4"});
     CLI_OK(r);
-    QVERIFY2(r.out.contains("updated user alice") && r.out.contains("rps 5"),
+    QVERIFY2(r.out.contains("updated user alice") && r.out.contains("rps 5") &&
+                 r.out.contains("concurrent-requests 4"),
              r.describe().constData());
     r = cli({"users", "list", "--json"});
     CLI_OK(r);
@@ -447,23 +462,31 @@ void TestCli::users()
     QCOMPARE(effective.value("burst").toInt(), 10);
     QCOMPARE(effective.value("tokens_per_minute").toInt(), 0);
     QCOMPARE(effective.value("requests_per_minute").toInt(), 1000);  // from tier pro
+    QCOMPARE(effective.value("concurrent_requests").toInt(), 4);
+    QCOMPARE(alice.value("concurrent_requests").toInt(), 4);  // the stored override
 
     // The table marks overrides with "*" and prints 0 as "unlimited".
     r = cli({"users", "list"});
     CLI_OK(r);
     QVERIFY2(r.out.startsWith("ID "), r.describe().constData());
     QByteArray row = rowWith(r, "alice");
-    QVERIFY2(row.contains(" 5* ") && row.contains(" 10* ") && row.contains("unlimited*"),
+    QVERIFY2(row.contains(" 5* ") && row.contains(" 10* ") && row.contains("unlimited*") &&
+                 row.contains(" 4* "),
+             r.describe().constData());
+    QVERIFY2(r.outLines().first().contains(" TOK/MONTH  CONCURRENT  CREATED"),
              r.describe().constData());
     QVERIFY2(!rowWith(r, "bob@example.com").isEmpty(), r.describe().constData());
 
-    CLI_OK(cli({"users", "set", "alice", "--rps", "inherit", "--burst", ""}));
+    CLI_OK(cli({"users", "set", "alice", "--rps", "inherit", "--burst", "", "--concurrent-requests",
+                "inherit"}));
     r = cli({"users", "list", "--json"});
     alice = findByName(r.json().toArray(), QStringLiteral("alice"));
     effective = alice.value("effective").toObject();
     QCOMPARE(effective.value("requests_per_second").toDouble(), 100.0);  // the user default
     QCOMPARE(effective.value("burst").toInt(), 200);
     QCOMPARE(effective.value("tokens_per_minute").toInt(), 0);  // still overridden
+    QVERIFY(alice.value("concurrent_requests").isNull());
+    QCOMPARE(effective.value("concurrent_requests").toInt(-1), 0);  // nobody sets it
 
     // Filters.
     r = cli({"users", "list", "--tier", "free", "--json"});
@@ -517,7 +540,8 @@ void TestCli::keysCreate()
 
     // --json: one object on stdout with the key and everything given.
     r = cli({"keys", "create", "--user", "alice", "--name", "ci", "--tier", "pro", "--rpm", "7",
-             "--rps", "2.5", "--models", "gpt-4o*, claude-*", "--expires", "2099-12-31", "--json"});
+             "--rps", "2.5", "--models", "gpt-4o*, claude-*", "--expires", "2099-12-31",
+             "--concurrent-requests", "2", "--json"});
     CLI_OK(r);
     const QJsonObject created = r.json().toObject();
     QVERIFY2(!created.isEmpty(), r.describe().constData());
@@ -537,6 +561,9 @@ void TestCli::keysCreate()
     QCOMPARE(effective.value("requests_per_minute").toInt(), 7);
     QCOMPARE(effective.value("requests_per_second").toDouble(), 2.5);
     QCOMPARE(effective.value("monthly_requests").toInt(), 1000000);  // tier pro
+    QCOMPARE(effective.value("concurrent_requests").toInt(), 2);
+    QCOMPARE(created.value("concurrent_requests").toInt(), 2);
+    QVERIFY2(r.err.contains("concurrent-requests 2*"), r.describe().constData());
     QVERIFY2(!r.err.contains(jsonKey.toUtf8()), "the key is on stderr");
 
     // An expiry with an offset is stored in UTC.
@@ -570,7 +597,8 @@ void TestCli::keysListAndRevoke()
 {
     USE_BACKEND();
     const QString k1 = createKey({"--user", "alice", "--create-user", "--name", "one"});
-    const QString k2 = createKey({"--user", "alice", "--name", "two", "--rps", "3"});
+    const QString k2 =
+        createKey({"--user", "alice", "--name", "two", "--rps", "3", "--concurrent-requests", "5"});
     const QString k3 = createKey({"--user", "bob", "--create-user", "--models", "gpt-*"});
     QVERIFY(!k1.isEmpty() && !k2.isEmpty() && !k3.isEmpty());
 
@@ -583,6 +611,9 @@ void TestCli::keysListAndRevoke()
         QVERIFY2(!rowWith(r, k.left(14).toUtf8()).isEmpty(), r.describe().constData());
     }
     QVERIFY2(rowWith(r, k2.left(14).toUtf8()).contains(" 3* "), r.describe().constData());
+    QVERIFY2(rowWith(r, k2.left(14).toUtf8()).contains(" 5* "), r.describe().constData());
+    QVERIFY2(r.outLines().first().contains(" TOK/MONTH  CONCURRENT  MODELS"),
+             r.describe().constData());
     QVERIFY2(rowWith(r, k3.left(14).toUtf8()).contains(" gpt-* "), r.describe().constData());
     QVERIFY2(rowWith(r, k1.left(14).toUtf8()).contains(" never "), r.describe().constData());
 
@@ -597,6 +628,12 @@ void TestCli::keysListAndRevoke()
         QVERIFY(v.toObject().contains("effective"));
         QCOMPARE(v.toObject().value("effective_tier").toString(), QStringLiteral("free"));
     }
+    const QJsonObject two = findByName(keys, QStringLiteral("two"));
+    QCOMPARE(two.value("concurrent_requests").toInt(), 5);
+    QCOMPARE(two.value("effective").toObject().value("concurrent_requests").toInt(), 5);
+    const QJsonObject one = findByName(keys, QStringLiteral("one"));
+    QVERIFY(one.value("concurrent_requests").isNull());
+    QCOMPARE(one.value("effective").toObject().value("concurrent_requests").toInt(-1), 0);
 
     r = cli({"keys", "list", "--user", "alice", "--json"});
     CLI_OK(r);
@@ -640,9 +677,10 @@ void TestCli::tiers()
     CliResult r = cli({"tiers", "set", "gold", "--rps", "5", "--monthly-tokens", "0"});
     CLI_OK(r);
     QVERIFY2(r.out.startsWith("created tier gold: rps 5"), r.describe().constData());
-    r = cli({"tiers", "set", "gold", "--rpm", "100"});
+    r = cli({"tiers", "set", "gold", "--rpm", "100", "--concurrent-requests", "6"});
     CLI_OK(r);
-    QVERIFY2(r.out.startsWith("updated tier gold: rps 5") && r.out.contains("rpm 100"),
+    QVERIFY2(r.out.startsWith("updated tier gold: rps 5") && r.out.contains("rpm 100") &&
+                 r.out.contains("concurrent-requests 6"),
              r.describe().constData());
 
     r = cli({"tiers", "list", "--json"});
@@ -651,6 +689,7 @@ void TestCli::tiers()
     QCOMPARE(gold.value("requests_per_second").toDouble(), 5.0);
     QCOMPARE(gold.value("requests_per_minute").toInt(), 100);
     QCOMPARE(gold.value("monthly_tokens").toInt(), 0);
+    QCOMPARE(gold.value("concurrent_requests").toInt(), 6);
     QCOMPARE(gold.value("keys").toInt(), 0);
 
     // A key on the tier, via its user; then clear a field.
@@ -666,6 +705,23 @@ void TestCli::tiers()
     r = cli({"tiers", "list", "--json"});
     gold = findByName(r.json().toArray(), QStringLiteral("gold"));
     QCOMPARE(gold.value("keys").toInt(), 1);
+    QCOMPARE(gold.value("concurrent_requests").toInt(), 6);
+    // The key on it inherits the tier's concurrency limit.
+    r = cli({"keys", "list", "--user", "dave", "--json"});
+    CLI_OK(r);
+    QCOMPARE(r.json()
+                 .toArray()
+                 .first()
+                 .toObject()
+                 .value("effective")
+                 .toObject()
+                 .value("concurrent_requests")
+                 .toInt(),
+             6);
+    r = cli({"tiers", "set", "gold", "--concurrent-requests", "", "--json"});
+    CLI_OK(r);
+    QVERIFY2(r.json().toObject().value("concurrent_requests").isNull(), r.describe().constData());
+    QCOMPARE(r.json().toObject().value("requests_per_minute").toInt(), 100);
 
     // A bad tier name is the service's refusal.
     CLI_FAILS(cli({"tiers", "set", "bad name!", "--rps", "1"}), 2);

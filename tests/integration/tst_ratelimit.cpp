@@ -441,6 +441,248 @@ private slots:
                  gw.log().toUtf8().constData());
     }
 
+    // Every denial is in the violations table, aggregated per minute: the flood's 53 denials of
+    // key-rps. The gateway restarts with an admin token first (SIGTERM writes what the
+    // violations log still holds), and the admin API reads them back.
+    void violationsAreRecorded()
+    {
+        QFile ini(m_ini);
+        QVERIFY(ini.open(QIODevice::Append));
+        ini.write("\n[admin]\nadmin_token = ratelimit-test-admin-token\n");
+        ini.close();
+        m_gw->terminate();
+        QVERIFY(m_gw->waitForExit(10000));
+        QVERIFY(m_gw->exitedWith(0));
+        QVERIFY(startGateway());
+        const QRegularExpression adminLine(
+            QStringLiteral(R"(admin API listening on 127\.0\.0\.1:(\d+))"));
+        QVERIFY(m_gw->waitForLog(adminLine, 5000));
+        const quint16 adminPort = quint16(adminLine.match(m_gw->log()).captured(1).toUInt());
+        auto admin = [adminPort](const QByteArray &target) {
+            return httpGet(adminPort, target,
+                           {{"Authorization", "Bearer ratelimit-test-admin-token"}});
+        };
+
+        const HttpReply keys = admin("/admin/v1/keys?user=flood");
+        QVERIFY2(keys.status == 200, keys.describe().constData());
+        const QJsonObject key =
+            keys.json().value(QLatin1String("data")).toArray().first().toObject();
+        const qint64 keyId = key.value(QLatin1String("id")).toInteger();
+        const qint64 userId = key.value(QLatin1String("user_id")).toInteger();
+        QVERIFY(keyId > 0 && userId > 0);
+
+        const HttpReply r = admin("/admin/v1/violations?key_id=" + QByteArray::number(keyId) +
+                                  "&limit_name=key-rps");
+        QVERIFY2(r.status == 200, r.describe().constData());
+        const QJsonArray rows = r.json().value(QLatin1String("data")).toArray();
+        // One row per minute: one, or two when the flood straddled a minute.
+        QVERIFY2(rows.size() == 1 || rows.size() == 2, r.body.constData());
+        qint64 count = 0;
+        for (const QJsonValue &v : rows) {
+            const QJsonObject row = v.toObject();
+            count += row.value(QLatin1String("count")).toInteger();
+            QCOMPARE(row.value(QLatin1String("user_id")).toInteger(), userId);
+            QCOMPARE(row.value(QLatin1String("key_id")).toInteger(), keyId);
+            QCOMPARE(row.value(QLatin1String("limit_name")).toString(), QStringLiteral("key-rps"));
+            QCOMPARE(row.value(QLatin1String("limit_type")).toString(), QStringLiteral("key"));
+            QCOMPARE(row.value(QLatin1String("tier")).toString(), QStringLiteral("free"));
+            QCOMPARE(row.value(QLatin1String("route")).toString(),
+                     QStringLiteral("/v1/chat/completions"));
+            QCOMPARE(row.value(QLatin1String("shadow")).toBool(), false);
+            const QDateTime minute = QDateTime::fromString(
+                row.value(QLatin1String("minute")).toString(), Qt::ISODateWithMs);
+            QVERIFY(minute.isValid() && minute.time().second() == 0);
+            QVERIFY(qAbs(minute.secsTo(QDateTime::currentDateTimeUtc())) < 600);
+        }
+        QCOMPARE(count, 53);
+        QVERIFY(r.json().value(QLatin1String("next_after")).isNull());
+
+        // The other denials of this run are there too, under their own limits; a filter that
+        // matches nothing answers an empty page.
+        const HttpReply monthly = admin("/admin/v1/violations?limit_name=key-monthly-requests");
+        QCOMPARE(monthly.status, 200);
+        QVERIFY(!monthly.json().value(QLatin1String("data")).toArray().isEmpty());
+        QCOMPARE(monthly.json()
+                     .value(QLatin1String("data"))
+                     .toArray()
+                     .first()
+                     .toObject()
+                     .value(QLatin1String("limit_type"))
+                     .toString(),
+                 QStringLiteral("monthly"));
+        const HttpReply none =
+            admin("/admin/v1/violations?user_id=" + QByteArray::number(userId) + "&shadow=true");
+        QCOMPARE(none.status, 200);
+        QVERIFY(none.json().value(QLatin1String("data")).toArray().isEmpty());
+    }
+
+    // Monthly quotas raise an alert at 80 % and one at 100 %, once each: a row in `alerts`
+    // (GET /admin/v1/alerts) and a warning in the log. Runs after violationsAreRecorded(), which
+    // restarted the gateway with an admin token.
+    void monthlyQuotaAlerts()
+    {
+        const QRegularExpression adminLine(
+            QStringLiteral(R"(admin API listening on 127\.0\.0\.1:(\d+))"));
+        QVERIFY(m_gw->waitForLog(adminLine, 5000));
+        const quint16 adminPort = quint16(adminLine.match(m_gw->log()).captured(1).toUInt());
+        auto admin = [adminPort](const QByteArray &target) {
+            return httpGet(adminPort, target,
+                           {{"Authorization", "Bearer ratelimit-test-admin-token"}});
+        };
+        auto keyOf = [&admin](const char *user) {
+            const HttpReply keys = admin(QByteArray("/admin/v1/keys?user=") + user);
+            return keys.json().value(QLatin1String("data")).toArray().first().toObject();
+        };
+        // Waits until the alerts of `userId` are `count` rows (they are written at once).
+        auto alertsOf = [&admin](qint64 userId, int count) {
+            QJsonArray rows;
+            QElapsedTimer t;
+            t.start();
+            while (t.elapsed() < 5000) {
+                rows = admin("/admin/v1/alerts?user_id=" + QByteArray::number(userId))
+                           .json()
+                           .value(QLatin1String("data"))
+                           .toArray();
+                if (rows.size() >= count)
+                    break;
+                QTest::qWait(100);
+            }
+            return rows;
+        };
+        const QString month = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyy-MM"));
+
+        // "monthly" (2 a month) reached 80 % and 100 % with its second request, before the
+        // restart; being refused again after it raises nothing new.
+        const QJsonObject monthlyKey = keyOf("monthly");
+        const qint64 monthlyUser = monthlyKey.value(QLatin1String("user_id")).toInteger();
+        QJsonArray rows = alertsOf(monthlyUser, 2);
+        QCOMPARE(rows.size(), 2);
+        QCOMPARE(rows[0].toObject().value(QLatin1String("threshold_percent")).toInt(), 100);
+        QCOMPARE(rows[1].toObject().value(QLatin1String("threshold_percent")).toInt(), 80);
+        for (const QJsonValue &v : rows) {
+            const QJsonObject a = v.toObject();
+            QCOMPARE(a.value(QLatin1String("scope")).toString(), QStringLiteral("key"));
+            QCOMPARE(a.value(QLatin1String("key_id")).toInteger(),
+                     monthlyKey.value(QLatin1String("id")).toInteger());
+            QCOMPARE(a.value(QLatin1String("limit_name")).toString(),
+                     QStringLiteral("key-monthly-requests"));
+            QCOMPARE(a.value(QLatin1String("used")).toDouble(), 2.0);
+            QCOMPARE(a.value(QLatin1String("limit")).toDouble(), 2.0);
+            QCOMPARE(a.value(QLatin1String("month")).toString(), month);
+        }
+        QCOMPARE(
+            post(m_keys.value(QStringLiteral("monthly")), "/v1/chat/completions", kChat).status,
+            429);
+
+        // A key of 5 requests a month, made while the gateway runs: the 4th request crosses
+        // 80 %, the 5th reaches 100 %, the refused 6th and 7th raise nothing more.
+        const QByteArray key = createKey(
+            QStringLiteral("alerts"), {QStringLiteral("--monthly-requests"), QStringLiteral("5")});
+        QVERIFY(!key.isEmpty());
+        QElapsedTimer known;
+        known.start();
+        int status = 401;
+        while (status == 401 && known.elapsed() < 5000) {
+            status = post(key, "/v1/chat/completions", kChat).status;
+            if (status == 401)
+                QTest::qWait(50);
+        }
+        QCOMPARE(status, 200);  // the first of five
+        for (int i = 2; i <= 5; ++i)
+            QCOMPARE(post(key, "/v1/chat/completions", kChat).status, 200);
+        for (int i = 6; i <= 7; ++i)
+            QCOMPARE(post(key, "/v1/chat/completions", kChat).status, 429);
+        const QJsonObject alertsKey = keyOf("alerts");
+        const qint64 alertsKeyId = alertsKey.value(QLatin1String("id")).toInteger();
+        rows = alertsOf(alertsKey.value(QLatin1String("user_id")).toInteger(), 2);
+        QCOMPARE(rows.size(), 2);
+        QCOMPARE(rows[0].toObject().value(QLatin1String("threshold_percent")).toInt(), 100);
+        QCOMPARE(rows[0].toObject().value(QLatin1String("used")).toDouble(), 5.0);
+        QCOMPARE(rows[1].toObject().value(QLatin1String("threshold_percent")).toInt(), 80);
+        QCOMPARE(rows[1].toObject().value(QLatin1String("used")).toDouble(), 4.0);
+        QCOMPARE(rows[1].toObject().value(QLatin1String("limit")).toDouble(), 5.0);
+        QCOMPARE(rows[1].toObject().value(QLatin1String("key_id")).toInteger(), alertsKeyId);
+
+        // One warning per alert, none for "monthly" after the restart.
+        const QStringList alertLines =
+            m_gw->logLines().filter(QStringLiteral("quota alert:"), Qt::CaseInsensitive);
+        const QByteArray shown = alertLines.join(u'\n').toUtf8();
+        QCOMPARE(alertLines.size(), 2);
+        const QString prefix = QStringLiteral("quota alert: key %1 (user %2) ")
+                                   .arg(alertsKeyId)
+                                   .arg(alertsKey.value(QLatin1String("user_id")).toInteger());
+        QVERIFY2(alertLines[0].endsWith(prefix +
+                                        QStringLiteral("crossed 80% of key-monthly-requests in ") +
+                                        month + QStringLiteral(": 4 of 5 used")),
+                 shown.constData());
+        QVERIFY2(
+            alertLines[1].contains(prefix + QStringLiteral("reached 100% of key-monthly-requests")),
+            shown.constData());
+        QCOMPARE(alertsOf(monthlyUser, 0).size(), 2);
+    }
+
+    // A monthly token quota is looked at with the real count when the answer ends: 40 tokens
+    // a request against 100 a month cross 80 % with the second request; the third no longer fits
+    // its reservation (about 42), which past 80 % counts as reaching 100 %.
+    void monthlyTokenQuotaAlerts()
+    {
+        const QRegularExpression adminLine(
+            QStringLiteral(R"(admin API listening on 127\.0\.0\.1:(\d+))"));
+        QVERIFY(m_gw->waitForLog(adminLine, 5000));
+        const quint16 adminPort = quint16(adminLine.match(m_gw->log()).captured(1).toUInt());
+        const QByteArray key =
+            createKey(QStringLiteral("alerts-tokens"),
+                      {QStringLiteral("--monthly-tokens"), QStringLiteral("100")});
+        QVERIFY(!key.isEmpty());
+        const HttpHeaderList usage{{"x-mock-prompt-tokens", "20"},
+                                   {"x-mock-completion-tokens", "20"}};
+        QElapsedTimer known;
+        known.start();
+        int status = 401;
+        while (status == 401 && known.elapsed() < 5000) {
+            status = post(key, "/v1/chat/completions", kChat, usage).status;
+            if (status == 401)
+                QTest::qWait(50);
+        }
+        QCOMPARE(status, 200);                                                  // 40 of 100
+        QCOMPARE(post(key, "/v1/chat/completions", kChat, usage).status, 200);  // 80 of 100
+        const HttpReply refused = post(key, "/v1/chat/completions", kChat, usage);
+        QVERIFY2(refused.status == 429, refused.describe().constData());
+        QCOMPARE(refused.header("X-RateLimit-Type"), QByteArray("monthly"));
+
+        const HttpReply keys = httpGet(adminPort, "/admin/v1/keys?user=alerts-tokens",
+                                       {{"Authorization", "Bearer ratelimit-test-admin-token"}});
+        const QJsonObject k = keys.json().value(QLatin1String("data")).toArray().first().toObject();
+        QJsonArray rows;
+        QElapsedTimer t;
+        t.start();
+        while (rows.size() < 2 && t.elapsed() < 5000) {
+            rows = httpGet(adminPort,
+                           "/admin/v1/alerts?user_id=" +
+                               QByteArray::number(k.value(QLatin1String("user_id")).toInteger()),
+                           {{"Authorization", "Bearer ratelimit-test-admin-token"}})
+                       .json()
+                       .value(QLatin1String("data"))
+                       .toArray();
+            if (rows.size() < 2)
+                QTest::qWait(100);
+        }
+        QCOMPARE(rows.size(), 2);
+        const QJsonObject at100 = rows[0].toObject();
+        const QJsonObject at80 = rows[1].toObject();
+        QCOMPARE(at80.value(QLatin1String("threshold_percent")).toInt(), 80);
+        QCOMPARE(at80.value(QLatin1String("limit_name")).toString(),
+                 QStringLiteral("key-monthly-tokens"));
+        QCOMPARE(at80.value(QLatin1String("limit")).toDouble(), 100.0);
+        QCOMPARE(at100.value(QLatin1String("threshold_percent")).toInt(), 100);
+        // 80 after the second request's settlement; up to its reservation (82) when the third
+        // was decided on the other worker before that settlement ran.
+        for (const QJsonObject &a : {at80, at100}) {
+            const double used = a.value(QLatin1String("used")).toDouble();
+            QVERIFY2(used >= 80 && used <= 82, QByteArray::number(used));
+        }
+    }
+
     // Monthly counters are rebuilt from the ledger at start: a restart hands out no fresh month.
     void monthlyQuotaSurvivesRestart()
     {

@@ -211,6 +211,7 @@ void TestAdminService::createUser()
     NewUser in{"alice", "alice@example.com", {}, {}};
     in.limits.requestsPerSecond = 2.5;
     in.limits.monthlyTokens = 0;
+    in.limits.concurrentRequests = 3;
     const auto r = admin.createUser(in);
     QVERIFY2(r.ok(), r.error ? qPrintable(r.error->message) : "");
     const User &u = *r.value;
@@ -221,7 +222,9 @@ void TestAdminService::createUser()
     QCOMPARE(u.status, "active");
     QCOMPARE(u.limits.requestsPerSecond, std::optional<double>(2.5));
     QCOMPARE(u.limits.monthlyTokens, std::optional<qint64>(0));
+    QCOMPARE(u.limits.concurrentRequests, std::optional<qint64>(3));
     QVERIFY(!u.limits.burst);
+    QCOMPARE(admin.getUser("alice").value->limits, in.limits);  // stored as given
     QVERIFY(qAbs(u.createdAt.secsTo(QDateTime::currentDateTimeUtc())) < 60);
     QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 1);
 
@@ -233,11 +236,13 @@ void TestAdminService::createUser()
     QCOMPARE(a.details.value("name").toString(), "alice");
     QCOMPARE(a.details.value("tier").toString(), "free");
     QCOMPARE(a.details.value("requests_per_second").toDouble(), 2.5);
+    QCOMPARE(a.details.value("concurrent_requests").toInt(), 3);
 
     NewUser bob{"bob.b_b-1@x", {}, "pro", {}};
     const auto rb = admin.createUser(bob);
     QVERIFY2(rb.ok(), rb.error ? qPrintable(rb.error->message) : "");
     QCOMPARE(rb.value->tier, "pro");
+    QVERIFY(!rb.value->limits.concurrentRequests);  // unset: inherit
     QVERIFY(rb.value->email.isEmpty());
     QVERIFY(rb.value->id > u.id);
     QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 2);
@@ -277,6 +282,9 @@ void TestAdminService::createUserErrors()
     NewUser negativeRps = user("ok");
     negativeRps.limits.requestsPerSecond = -0.5;
     VERIFY_ERROR(admin.createUser(negativeRps), Kind::Invalid, "requests_per_second", "-0.5");
+    NewUser negativeConcurrent = user("ok");
+    negativeConcurrent.limits.concurrentRequests = -4;
+    VERIFY_ERROR(admin.createUser(negativeConcurrent), Kind::Invalid, "concurrent_requests", "-4");
 
     QCOMPARE(footprint(*db), before);  // nothing written by any refused edit
     // Names are case-sensitive, and allowed characters pass.
@@ -386,6 +394,7 @@ void TestAdminService::updateUser()
     NewUser in{"dave", "dave@example.com", {}, {}};
     in.limits.burst = 5;
     in.limits.requestsPerMinute = 60;
+    in.limits.concurrentRequests = 2;
     const auto created = admin.createUser(in);
     QVERIFY(created.ok());
     const qint64 r0 = IdentityTestDatabases::revision(*db);
@@ -395,6 +404,7 @@ void TestAdminService::updateUser()
     patch.email = "";  // removes the email
     patch.limits.tokensPerMinute = 1000;
     patch.limits.requestsPerMinute = 120;
+    patch.limits.concurrentRequests = 6;
     patch.clearLimits = {"burst"};
     const auto r = admin.updateUser("dave", patch);
     QVERIFY2(r.ok(), r.error ? qPrintable(r.error->message) : "");
@@ -403,7 +413,9 @@ void TestAdminService::updateUser()
     QVERIFY(!r.value->limits.burst);
     QCOMPARE(r.value->limits.requestsPerMinute, std::optional<qint64>(120));
     QCOMPARE(r.value->limits.tokensPerMinute, std::optional<qint64>(1000));
+    QCOMPARE(r.value->limits.concurrentRequests, std::optional<qint64>(6));
     QCOMPARE(admin.getUser("dave").value->tier, "pro");  // stored
+    QCOMPARE(admin.getUser("dave").value->limits, r.value->limits);
     QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 1);
 
     const AuditRow a = lastAudit(*db);
@@ -417,6 +429,8 @@ void TestAdminService::updateUser()
     QCOMPARE(changes.value("burst").toObject().value("from").toInt(), 5);
     QVERIFY(changes.value("burst").toObject().value("to").isNull());
     QCOMPARE(changes.value("requests_per_minute").toObject().value("to").toInt(), 120);
+    QCOMPARE(changes.value("concurrent_requests").toObject().value("from").toInt(), 2);
+    QCOMPARE(changes.value("concurrent_requests").toObject().value("to").toInt(), 6);
     QVERIFY(!changes.contains("status"));  // only what changed
     QVERIFY(!changes.contains("monthly_tokens"));
 
@@ -431,12 +445,29 @@ void TestAdminService::updateUser()
     QCOMPARE(lastAudit(*db).action, "user.enable");
     QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 3);
 
+    // Clearing concurrent_requests: back to inherit, the rest stays.
+    UserPatch clear;
+    clear.clearLimits = {"concurrent_requests"};
+    const auto cleared = admin.updateUser("dave", clear);
+    QVERIFY2(cleared.ok(), cleared.error ? qPrintable(cleared.error->message) : "");
+    QVERIFY(!cleared.value->limits.concurrentRequests);
+    QVERIFY(!admin.getUser("dave").value->limits.concurrentRequests);
+    QCOMPARE(cleared.value->limits.requestsPerMinute, std::optional<qint64>(120));
+    QVERIFY(lastAudit(*db)
+                .details.value("changes")
+                .toObject()
+                .value("concurrent_requests")
+                .toObject()
+                .value("to")
+                .isNull());
+    QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 4);
+
     // A patch that changes nothing writes nothing.
     const Footprint before = footprint(*db);
     UserPatch same;
     same.tier = "pro";
     same.limits.requestsPerMinute = 120;
-    same.clearLimits = {"burst"};
+    same.clearLimits = {"burst", "concurrent_requests"};
     QVERIFY(admin.updateUser("dave", same).ok());
     QVERIFY(admin.updateUser("dave", UserPatch()).ok());
     QCOMPARE(footprint(*db), before);
@@ -469,6 +500,10 @@ void TestAdminService::updateUserErrors()
     p = UserPatch();
     p.limits.monthlyRequests = -5;
     VERIFY_ERROR(admin.updateUser("erin", p), Kind::Invalid, "monthly_requests", "-5");
+    p = UserPatch();
+    p.limits.concurrentRequests = 1;
+    p.clearLimits = {"concurrent_requests"};
+    VERIFY_ERROR(admin.updateUser("erin", p), Kind::Invalid, "concurrent_requests", "both");
     p = UserPatch();
     p.limits.burst = 5;
     p.clearLimits = {"burst"};
@@ -520,6 +555,7 @@ void TestAdminService::createKey()
     nk.tier = "partner";
     nk.limits.requestsPerSecond = 0.5;
     nk.limits.tokensPerMinute = 20000;
+    nk.limits.concurrentRequests = 2;
     nk.models = {"gpt-4o*", "claude-3-*"};
     nk.expiresAt = QDateTime::currentDateTimeUtc().addDays(7);
     const auto r = admin.createKey(nk);
@@ -534,6 +570,7 @@ void TestAdminService::createKey()
     QCOMPARE(c.key.tier, "partner");
     QCOMPARE(c.key.limits.requestsPerSecond, std::optional<double>(0.5));
     QCOMPARE(c.key.limits.tokensPerMinute, std::optional<qint64>(20000));
+    QCOMPARE(c.key.limits.concurrentRequests, std::optional<qint64>(2));
     QVERIFY(!c.key.limits.burst);
     QCOMPARE(c.key.models, QStringList({"gpt-4o*", "claude-3-*"}));
     QCOMPARE(c.key.status, "active");
@@ -549,6 +586,7 @@ void TestAdminService::createKey()
     QCOMPARE(a.details.value("user").toString(), "gina");
     QCOMPARE(a.details.value("tier").toString(), "partner");
     QCOMPARE(a.details.value("models").toArray().size(), 2);
+    QCOMPARE(a.details.value("concurrent_requests").toInt(), 2);
     QVERIFY(!a.details.contains("hash"));
 
     // Minimal key: the user's tier, every model, never expires; by user id too.
@@ -560,6 +598,7 @@ void TestAdminService::createKey()
     QVERIFY(m.value->key.models.isEmpty());
     QVERIFY(!m.value->key.expiresAt.isValid());
     QVERIFY(m.value->key.name.isEmpty());
+    QVERIFY(m.value->key.limits.isEmpty());
     QVERIFY(m.value->plaintext != c.plaintext);
     // A disabled user's keys can still be made (authentication refuses them while disabled).
     QVERIFY(admin.disableUser("gina").ok());
@@ -603,6 +642,9 @@ void TestAdminService::createKeyErrors()
     k = base();
     k.limits.requestsPerMinute = -100;
     VERIFY_ERROR(admin.createKey(k), Kind::Invalid, "requests_per_minute", "-100");
+    k = base();
+    k.limits.concurrentRequests = -1;
+    VERIFY_ERROR(admin.createKey(k), Kind::Invalid, "concurrent_requests", "-1");
     k = base();
     k.userName = "bad name";
     k.createUser = true;
@@ -785,6 +827,7 @@ void TestAdminService::updateKey()
     nk.createUser = true;
     nk.name = "old";
     nk.limits.burst = 10;
+    nk.limits.concurrentRequests = 5;
     nk.models = {"gpt-*"};
     const auto c = admin.createKey(nk);
     QVERIFY(c.ok());
@@ -797,6 +840,7 @@ void TestAdminService::updateKey()
     p.models = QStringList{"claude-*", "gpt-4o"};
     p.expiresAt = QDateTime::currentDateTimeUtc().addDays(1);
     p.limits.requestsPerSecond = 7.25;
+    p.limits.concurrentRequests = 0;  // unlimited, not inherit
     p.clearLimits = {"burst"};
     const auto r = admin.updateKey(key.prefix, p);
     QVERIFY2(r.ok(), r.error ? qPrintable(r.error->message) : "");
@@ -805,6 +849,8 @@ void TestAdminService::updateKey()
     QCOMPARE(r.value->models, QStringList({"claude-*", "gpt-4o"}));
     QCOMPARE(Timestamp::toText(r.value->expiresAt), Timestamp::toText(*p.expiresAt));
     QCOMPARE(r.value->limits.requestsPerSecond, std::optional<double>(7.25));
+    QCOMPARE(r.value->limits.concurrentRequests, std::optional<qint64>(0));
+    QCOMPARE(admin.getKey(key.prefix).value->limits.concurrentRequests, std::optional<qint64>(0));
     QVERIFY(!r.value->limits.burst);
     QCOMPARE(r.value->hash, key.hash);  // the key material stays
     QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 1);
@@ -816,6 +862,9 @@ void TestAdminService::updateKey()
     QVERIFY(changes.value("tier").toObject().value("from").isNull());
     QCOMPARE(changes.value("tier").toObject().value("to").toString(), "enterprise");
     QCOMPARE(changes.value("requests_per_second").toObject().value("to").toDouble(), 7.25);
+    QCOMPARE(changes.value("concurrent_requests").toObject().value("from").toInt(), 5);
+    QCOMPARE(changes.value("concurrent_requests").toObject().value("to").toInt(), 0);
+    QVERIFY(!changes.value("concurrent_requests").toObject().value("to").isNull());
 
     // Back to the user's tier, every model, never expires, no name.
     KeyPatch back;
@@ -823,12 +872,14 @@ void TestAdminService::updateKey()
     back.models = QStringList();
     back.expiresAt = QDateTime();
     back.name = "";
+    back.clearLimits = {"concurrent_requests"};
     const auto b = admin.updateKey(QString::number(key.id), back);
     QVERIFY2(b.ok(), b.error ? qPrintable(b.error->message) : "");
     QVERIFY(b.value->tier.isEmpty());
     QVERIFY(b.value->models.isEmpty());
     QVERIFY(!b.value->expiresAt.isValid());
     QVERIFY(b.value->name.isEmpty());
+    QVERIFY(!b.value->limits.concurrentRequests);
     QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 2);
 
     // Nothing to change: nothing written.
@@ -869,6 +920,9 @@ void TestAdminService::updateKeyErrors()
     p = KeyPatch();
     p.limits.monthlyTokens = -1;
     VERIFY_ERROR(admin.updateKey(id, p), Kind::Invalid, "monthly_tokens", "-1");
+    p = KeyPatch();
+    p.limits.concurrentRequests = -2;
+    VERIFY_ERROR(admin.updateKey(id, p), Kind::Invalid, "concurrent_requests", "-2");
     p = KeyPatch();
     p.clearLimits = {"nope"};
     VERIFY_ERROR(admin.updateKey(id, p), Kind::Invalid, "nope", "\"nope\"");
@@ -935,6 +989,9 @@ void TestAdminService::tiers()
     QVERIFY(free.ok());
     QCOMPARE(free.value->limits.requestsPerMinute, std::optional<qint64>(100));
     QCOMPARE(free.value->limits.monthlyRequests, std::optional<qint64>(50000));
+    QVERIFY(!free.value->limits.concurrentRequests);  // no built-in concurrency limit
+    QCOMPARE(admin.getTier("enterprise").value->limits.concurrentRequests,
+             std::optional<qint64>(0));  // unlimited, like every field of enterprise
     VERIFY_ERROR(admin.getTier("gold"), Kind::NotFound, "tier", "\"gold\"");
 
     // setTier creates...
@@ -942,6 +999,7 @@ void TestAdminService::tiers()
     LimitOverrides gold;
     gold.requestsPerMinute = 5000;
     gold.requestsPerSecond = 12.5;
+    gold.concurrentRequests = 8;
     const auto created = admin.setTier("gold", gold);
     QVERIFY2(created.ok(), created.error ? qPrintable(created.error->message) : "");
     QCOMPARE(created.value->limits, gold);
@@ -952,6 +1010,7 @@ void TestAdminService::tiers()
     QCOMPARE(a.targetId, "gold");
     QVERIFY(a.details.value("created").toBool());
     QCOMPARE(a.details.value("requests_per_minute").toInt(), 5000);
+    QCOMPARE(a.details.value("concurrent_requests").toInt(), 8);
 
     // ... and edits: set fields written, cleared ones inherit, others untouched.
     LimitOverrides edit;
@@ -960,6 +1019,7 @@ void TestAdminService::tiers()
     QVERIFY(edited.ok());
     QCOMPARE(edited.value->limits.requestsPerMinute, std::optional<qint64>(5000));
     QCOMPARE(edited.value->limits.monthlyTokens, std::optional<qint64>(1000000));
+    QCOMPARE(edited.value->limits.concurrentRequests, std::optional<qint64>(8));  // untouched
     QVERIFY(!edited.value->limits.requestsPerSecond);
     QVERIFY(edited.value->updatedAt >= edited.value->createdAt);
     QCOMPARE(edited.value->createdAt, created.value->createdAt);
@@ -972,6 +1032,18 @@ void TestAdminService::tiers()
                  .toDouble(),
              12.5);
     QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 2);
+
+    // concurrent_requests edited and cleared like the others.
+    LimitOverrides concurrent;
+    concurrent.concurrentRequests = 2;
+    QCOMPARE(admin.setTier("gold", concurrent).value->limits.concurrentRequests,
+             std::optional<qint64>(2));
+    const auto noConcurrent = admin.setTier("gold", {}, {"concurrent_requests"});
+    QVERIFY(noConcurrent.ok());
+    QVERIFY(!noConcurrent.value->limits.concurrentRequests);
+    QVERIFY(!admin.getTier("gold").value->limits.concurrentRequests);
+    QCOMPARE(noConcurrent.value->limits.monthlyTokens, std::optional<qint64>(1000000));
+    QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 4);
 
     // Users and keys can use it now.
     QVERIFY(admin.createUser({"quinn", {}, "gold", {}}).ok());
@@ -992,6 +1064,10 @@ void TestAdminService::tierErrors()
     LimitOverrides negative;
     negative.tokensPerMinute = -3;
     VERIFY_ERROR(admin.setTier("gold", negative), Kind::Invalid, "tokens_per_minute", "-3");
+    LimitOverrides negativeConcurrent;
+    negativeConcurrent.concurrentRequests = -1;
+    VERIFY_ERROR(admin.setTier("gold", negativeConcurrent), Kind::Invalid, "concurrent_requests",
+                 "-1");
     VERIFY_ERROR(admin.setTier("free", {}, {"tpm"}), Kind::Invalid, "tpm", "\"tpm\"");
     LimitOverrides both;
     both.burst = 1;
@@ -1042,15 +1118,20 @@ void TestAdminService::defaults()
     QCOMPARE(d.value->user.burst, std::optional<qint64>(200));
     QCOMPARE(d.value->key.requestsPerSecond, std::optional<double>(50));
     QCOMPARE(d.value->key.burst, std::optional<qint64>(100));
+    QVERIFY(!d.value->user.concurrentRequests);  // built in: unset, so unlimited
+    QVERIFY(!d.value->key.concurrentRequests);
 
     const qint64 r0 = IdentityTestDatabases::revision(*db);
     LimitOverrides set;
     set.requestsPerSecond = 0.75;
     set.monthlyTokens = 10;
+    set.concurrentRequests = 4;
     const auto r = admin.setDefaults("key", set, {"burst"});
     QVERIFY2(r.ok(), r.error ? qPrintable(r.error->message) : "");
     QCOMPARE(r.value->key.requestsPerSecond, std::optional<double>(0.75));
     QCOMPARE(r.value->key.monthlyTokens, std::optional<qint64>(10));
+    QCOMPARE(r.value->key.concurrentRequests, std::optional<qint64>(4));
+    QCOMPARE(admin.getDefaults().value->key.concurrentRequests, std::optional<qint64>(4));
     QVERIFY(!r.value->key.burst);
     QCOMPARE(r.value->user, d.value->user);  // the other principal is untouched
     QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 1);
@@ -1065,6 +1146,10 @@ void TestAdminService::defaults()
     LimitOverrides negative;
     negative.burst = -1;
     VERIFY_ERROR(admin.setDefaults("user", negative), Kind::Invalid, "burst", "-1");
+    LimitOverrides negativeConcurrent;
+    negativeConcurrent.concurrentRequests = -1;
+    VERIFY_ERROR(admin.setDefaults("user", negativeConcurrent), Kind::Invalid,
+                 "concurrent_requests", "-1");
     QVERIFY(admin.setDefaults("key", set).ok());  // no change, no write
     QCOMPARE(footprint(*db), before);
 }
@@ -1137,6 +1222,8 @@ void TestAdminService::jsonShapes()
     QCOMPARE(uj.value("requests_per_second").toDouble(), 1.5);
     QVERIFY(uj.value("burst").isNull());
     QVERIFY(uj.contains("monthly_tokens"));
+    QVERIFY(uj.contains("concurrent_requests"));
+    QVERIFY(uj.value("concurrent_requests").isNull());  // inherit
     QCOMPARE(uj.value("created_at").toString(), "2025-01-02T03:04:05.006Z");
 
     ApiKey k;
@@ -1146,6 +1233,7 @@ void TestAdminService::jsonShapes()
     k.prefix = "sk-sluice-AbCd";
     k.hash = QByteArray(32, 'x');
     k.limits.monthlyRequests = 0;
+    k.limits.concurrentRequests = 0;
     k.models = {"gpt-*"};
     const QJsonObject kj = IdentityJson::toJson(k, "pro");
     QCOMPARE(kj.value("prefix").toString(), "sk-sluice-AbCd");
@@ -1155,6 +1243,8 @@ void TestAdminService::jsonShapes()
     QCOMPARE(kj.value("effective_tier").toString(), "pro");
     QCOMPARE(kj.value("monthly_requests").toInteger(), 0);
     QVERIFY(kj.value("monthly_requests").isDouble());  // 0 (unlimited) is not null (inherit)
+    QCOMPARE(kj.value("concurrent_requests").toInteger(), 0);
+    QVERIFY(kj.value("concurrent_requests").isDouble());
     QCOMPARE(kj.value("models").toArray().size(), 1);
     QVERIFY(kj.value("last_used_at").isNull());
     QVERIFY(kj.value("expires_at").isNull());
@@ -1172,12 +1262,25 @@ void TestAdminService::jsonShapes()
     QCOMPARE(tj.value("name").toString(), "free");
     QCOMPARE(tj.value("requests_per_minute").toInteger(), 100);
     QVERIFY(tj.value("requests_per_second").isNull());
+    t.limits.concurrentRequests = 4;
+    QCOMPARE(IdentityJson::toJson(t).value("concurrent_requests").toInteger(), 4);
+
+    EffectiveLimits effective;
+    effective.requestsPerSecond = 2;
+    effective.concurrentRequests = 3;
+    const QJsonObject ej = IdentityJson::toJson(effective);
+    QCOMPARE(ej.keys(),
+             QStringList({"burst", "concurrent_requests", "monthly_requests", "monthly_tokens",
+                          "requests_per_minute", "requests_per_second", "tokens_per_minute"}));
+    QCOMPARE(ej.value("concurrent_requests").toInteger(), 3);
+    QCOMPARE(ej.value("requests_per_second").toDouble(), 2.0);
 
     PrincipalDefaults d;
     d.user.burst = 200;
     const QJsonObject dj = IdentityJson::toJson(d);
     QCOMPARE(dj.value("user").toObject().value("burst").toInteger(), 200);
     QVERIFY(dj.value("key").toObject().value("burst").isNull());
+    QVERIFY(dj.value("key").toObject().contains("concurrent_requests"));
 }
 
 void TestAdminService::jsonParsers()
@@ -1187,7 +1290,7 @@ void TestAdminService::jsonParsers()
 
     const auto nu = IdentityJson::newUserFromJson(
         obj(R"({"name":"uma","email":"u@x.io","tier":"pro","burst":5,"requests_per_second":0.5,
-                "monthly_tokens":null})"),
+                "monthly_tokens":null,"concurrent_requests":3})"),
         &e);
     QVERIFY2(nu, qPrintable(e.message));
     QCOMPARE(nu->name, "uma");
@@ -1196,6 +1299,7 @@ void TestAdminService::jsonParsers()
     QCOMPARE(nu->limits.burst, std::optional<qint64>(5));
     QCOMPARE(nu->limits.requestsPerSecond, std::optional<double>(0.5));
     QVERIFY(!nu->limits.monthlyTokens);
+    QCOMPARE(nu->limits.concurrentRequests, std::optional<qint64>(3));
 
     const auto up = IdentityJson::userPatchFromJson(
         obj(R"({"email":null,"status":"disabled","burst":null,"requests_per_minute":60})"), &e);
@@ -1245,11 +1349,21 @@ void TestAdminService::jsonParsers()
     QVERIFY2(lp, qPrintable(e.message));
     QCOMPARE(lp->limits.requestsPerMinute, std::optional<qint64>(100));
     QCOMPARE(lp->clearLimits, QStringList({"monthly_requests"}));
+    const auto lpc =
+        IdentityJson::limitsPatchFromJson(obj(R"({"concurrent_requests":null,"burst":2})"), &e);
+    QVERIFY2(lpc, qPrintable(e.message));
+    QCOMPARE(lpc->clearLimits, QStringList({"concurrent_requests"}));
+    QCOMPARE(lpc->limits.burst, std::optional<qint64>(2));
+    const auto kpc = IdentityJson::keyPatchFromJson(obj(R"({"concurrent_requests":0})"), &e);
+    QVERIFY2(kpc, qPrintable(e.message));
+    QCOMPARE(kpc->limits.concurrentRequests, std::optional<qint64>(0));
+    QVERIFY(kpc->clearLimits.isEmpty());
 
     // Round trip: a user's JSON read back as a new user.
     User u;
     u.name = "wes";
     u.limits.tokensPerMinute = 9;
+    u.limits.concurrentRequests = 5;
     QJsonObject back = IdentityJson::toJson(u);
     for (const char *readOnly : {"id", "status", "created_at"})
         back.remove(readOnly);
@@ -1280,6 +1394,16 @@ void TestAdminService::jsonParserErrors_data()
     QTest::newRow("rps bool") << "keypatch" << QByteArray(R"({"requests_per_second":true})")
                               << "requests_per_second"
                               << "got true";
+    QTest::newRow("concurrent fraction")
+        << "limits" << QByteArray(R"({"concurrent_requests":2.5})") << "concurrent_requests"
+        << "concurrent_requests must be a non-negative integer, got 2.5";
+    QTest::newRow("concurrent negative")
+        << "keypatch" << QByteArray(R"({"concurrent_requests":-1})") << "concurrent_requests"
+        << "got -1";
+    QTest::newRow("concurrent string")
+        << "user" << QByteArray(R"({"name":"a","concurrent_requests":"4"})")
+        << "concurrent_requests"
+        << "got \"4\"";
     QTest::newRow("huge") << "key" << QByteArray(R"({"user":"a","monthly_tokens":1e300})")
                           << "monthly_tokens"
                           << "monthly_tokens";

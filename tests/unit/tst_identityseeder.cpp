@@ -13,9 +13,10 @@ using Sections = IdentitySeeder::IniSections;
 
 LimitOverrides limitsOf(std::optional<double> rps, std::optional<qint64> burst,
                         std::optional<qint64> rpm, std::optional<qint64> tpm,
-                        std::optional<qint64> monthlyRequests, std::optional<qint64> monthlyTokens)
+                        std::optional<qint64> monthlyRequests, std::optional<qint64> monthlyTokens,
+                        std::optional<qint64> concurrentRequests = std::nullopt)
 {
-    return {rps, burst, rpm, tpm, monthlyRequests, monthlyTokens};
+    return {rps, burst, rpm, tpm, monthlyRequests, monthlyTokens, concurrentRequests};
 }
 
 }  // namespace
@@ -65,12 +66,17 @@ void TestIdentitySeeder::builtIns()
     QCOMPARE(tiers.keys(), QStringList({"anonymous", "enterprise", "free", "partner", "pro"}));
     QCOMPARE(tiers.value("free"), limitsOf({}, {}, 100, {}, 50000, {}));
     QCOMPARE(tiers.value("pro"), limitsOf({}, {}, 1000, {}, 1000000, {}));
-    QCOMPARE(tiers.value("enterprise"), limitsOf(0, 0, 0, 0, 0, 0));
-    QCOMPARE(tiers.value("partner"), limitsOf(0, 0, 0, 0, 0, 0));
+    QCOMPARE(tiers.value("enterprise"), limitsOf(0, 0, 0, 0, 0, 0, 0));
+    QCOMPARE(tiers.value("partner"), limitsOf(0, 0, 0, 0, 0, 0, 0));
     QCOMPARE(tiers.value("anonymous"), limitsOf({}, {}, 100, {}, {}, {}));
     const PrincipalDefaults d = IdentitySeeder::builtInDefaults();
     QCOMPARE(d.user, limitsOf(100, 200, {}, {}, {}, {}));
     QCOMPARE(d.key, limitsOf(50, 100, {}, {}, {}, {}));
+    // No built-in concurrency limit: unset (inherit, so unlimited) everywhere but the two
+    // unlimited tiers, where every field is 0.
+    for (const char *name : {"free", "pro", "anonymous"})
+        QVERIFY2(!tiers.value(name).concurrentRequests, name);
+    QVERIFY(!d.user.concurrentRequests && !d.key.concurrentRequests);
 }
 
 void TestIdentitySeeder::iniOverridesFieldByField()
@@ -80,15 +86,20 @@ void TestIdentitySeeder::iniOverridesFieldByField()
     ini["tier.pro"] = {{"monthly_requests", ""}};  // empty: inherit
     ini["tier.gold"] = {{"requests_per_second", "2.5"}, {"burst", " 10 "}};
     ini["defaults.key"] = {{"requests_per_second", "0.5"}, {"tokens_per_minute", "90000"}};
+    ini["tier.team"] = {{"concurrent_requests", "4"}};
+    ini["tier.enterprise"] = {{"concurrent_requests", ""}};  // inherit instead of 0
+    ini["defaults.user"] = {{"concurrent_requests", " 16 "}};
     QString error;
     const auto seed = IdentitySeeder::fromIni(ini, &error);
     QVERIFY2(seed, qPrintable(error));
     QCOMPARE(seed->tiers.value("free"), limitsOf({}, {}, 250, {}, 50000, {}));
     QCOMPARE(seed->tiers.value("pro"), limitsOf({}, {}, 1000, {}, {}, {}));
     QCOMPARE(seed->tiers.value("gold"), limitsOf(2.5, 10, {}, {}, {}, {}));
-    QCOMPARE(seed->tiers.size(), 6);
+    QCOMPARE(seed->tiers.value("team"), limitsOf({}, {}, {}, {}, {}, {}, 4));
+    QCOMPARE(seed->tiers.value("enterprise"), limitsOf(0, 0, 0, 0, 0, 0));
+    QCOMPARE(seed->tiers.size(), 7);
     QCOMPARE(seed->defaults.key, limitsOf(0.5, 100, {}, 90000, {}, {}));
-    QCOMPARE(seed->defaults.user, limitsOf(100, 200, {}, {}, {}, {}));
+    QCOMPARE(seed->defaults.user, limitsOf(100, 200, {}, {}, {}, {}, 16));
 }
 
 void TestIdentitySeeder::otherSectionsAreIgnored()
@@ -129,6 +140,18 @@ void TestIdentitySeeder::badIni_data()
     QTest::newRow("rps negative") << "defaults.key"
                                   << "requests_per_second" << QVariant("-0.5")
                                   << QStringList{"[defaults.key]", "\"-0.5\""};
+    QTest::newRow("concurrent fraction")
+        << "tier.gold"
+        << "concurrent_requests" << QVariant("2.5")
+        << QStringList{"[tier.gold]", "concurrent_requests", "\"2.5\"", "non-negative integer"};
+    QTest::newRow("concurrent negative")
+        << "defaults.key"
+        << "concurrent_requests" << QVariant("-1")
+        << QStringList{"[defaults.key]", "concurrent_requests", "\"-1\""};
+    QTest::newRow("unknown key concurrent")
+        << "tier.free"
+        << "concurrent" << QVariant("4")
+        << QStringList{"unknown key \"concurrent\"", "concurrent_requests"};
     QTest::newRow("exponent") << "tier.free"
                               << "requests_per_minute" << QVariant("1e3") << QStringList{"\"1e3\""};
     QTest::newRow("too large") << "tier.free"
@@ -218,14 +241,19 @@ void TestIdentitySeeder::iniOverridesAtFirstStart()
     ini["tier.free"] = {{"requests_per_minute", "250"}};
     ini["tier.gold"] = {{"requests_per_second", "2.5"}, {"monthly_tokens", "1000000"}};
     ini["defaults.user"] = {{"burst", "400"}};
+    ini["tier.team"] = {{"concurrent_requests", "4"}, {"requests_per_minute", "600"}};
+    ini["defaults.key"] = {{"concurrent_requests", "2"}};
     int inserted = 0;
     QVERIFY2(IdentitySeeder::seed(*db, ini, &why, &inserted), qPrintable(why));
-    QCOMPARE(inserted, 8);
+    QCOMPARE(inserted, 9);
     AdminService admin(*db, "test");
     QCOMPARE(admin.getTier("free").value->limits, limitsOf({}, {}, 250, {}, 50000, {}));
     QCOMPARE(admin.getTier("gold").value->limits, limitsOf(2.5, {}, {}, {}, {}, 1000000));
+    QCOMPARE(admin.getTier("team").value->limits, limitsOf({}, {}, 600, {}, {}, {}, 4));
     QCOMPARE(admin.getTier("pro").value->limits, IdentitySeeder::builtInTiers().value("pro"));
+    QCOMPARE(admin.getTier("enterprise").value->limits, limitsOf(0, 0, 0, 0, 0, 0, 0));
     QCOMPARE(admin.getDefaults().value->user, limitsOf(100, 400, {}, {}, {}, {}));
+    QCOMPARE(admin.getDefaults().value->key, limitsOf(50, 100, {}, {}, {}, {}, 2));
 }
 
 void TestIdentitySeeder::neverOverwritesLater()

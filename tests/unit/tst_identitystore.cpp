@@ -1,7 +1,9 @@
 #include "AdminService.h"
 #include "ApiKeyCodec.h"
+#include "IdentityRows.h"
 #include "IdentityStore.h"
 #include "IdentityTestDatabases.h"
+#include "LimitResolver.h"
 #include "Timestamp.h"
 
 #include <QtTest>
@@ -27,6 +29,8 @@ private slots:
     void touchLastUsedBatch();
     void unmigratedDatabaseIsAnError_data() { IdentityTestDatabases::backends(); }
     void unmigratedDatabaseIsAnError();
+    void concurrentRequestsMigration_data() { IdentityTestDatabases::backends(); }
+    void concurrentRequestsMigration();
 
 private:
     IdentityTestDatabases m_dbs;
@@ -69,6 +73,7 @@ void TestIdentityStore::loadAllContents()
     AdminService admin(*db, "test");
     NewUser alice{"alice", "alice@example.com", "pro", {}};
     alice.limits.requestsPerMinute = 10;
+    alice.limits.concurrentRequests = 3;
     QVERIFY(admin.createUser(alice).ok());
     QVERIFY(admin.createUser({"bob", {}, {}, {}}).ok());
     QVERIFY(admin.disableUser("bob").ok());
@@ -79,6 +84,7 @@ void TestIdentityStore::loadAllContents()
     k1.tier = "partner";
     k1.limits.requestsPerSecond = 0.5;
     k1.limits.monthlyTokens = 0;
+    k1.limits.concurrentRequests = 0;
     k1.models = {"gpt-4*", "claude-*"};
     k1.expiresAt = QDateTime::currentDateTimeUtc().addDays(30);
     const auto c1 = admin.createKey(k1);
@@ -90,6 +96,7 @@ void TestIdentityStore::loadAllContents()
 
     LimitOverrides userDefaults;
     userDefaults.tokensPerMinute = 1234;
+    userDefaults.concurrentRequests = 6;
     QVERIFY(admin.setDefaults("user", userDefaults).ok());
 
     IdentityStore store(*db);
@@ -102,6 +109,8 @@ void TestIdentityStore::loadAllContents()
     QCOMPARE(data->defaults.user.requestsPerSecond, std::optional<double>(100));
     QCOMPARE(data->defaults.key.requestsPerSecond, std::optional<double>(50));
     QCOMPARE(data->defaults.key.burst, std::optional<qint64>(100));
+    QCOMPARE(data->defaults.user.concurrentRequests, std::optional<qint64>(6));
+    QVERIFY(!data->defaults.key.concurrentRequests);
 
     // Disabled users are there: authentication needs them to refuse their keys.
     QCOMPARE(data->users.size(), 2);
@@ -111,6 +120,7 @@ void TestIdentityStore::loadAllContents()
     QCOMPARE(a.tier, "pro");
     QCOMPARE(a.status, "active");
     QCOMPARE(a.limits.requestsPerMinute, std::optional<qint64>(10));
+    QCOMPARE(a.limits.concurrentRequests, std::optional<qint64>(3));
     QVERIFY(!a.limits.burst);
     QCOMPARE(data->users.at(1).status, "disabled");
 
@@ -126,6 +136,7 @@ void TestIdentityStore::loadAllContents()
     QCOMPARE(key.tier, "partner");
     QCOMPARE(key.limits.requestsPerSecond, std::optional<double>(0.5));
     QCOMPARE(key.limits.monthlyTokens, std::optional<qint64>(0));
+    QCOMPARE(key.limits.concurrentRequests, std::optional<qint64>(0));
     QVERIFY(!key.limits.burst);
     QCOMPARE(key.models, QStringList({"gpt-4*", "claude-*"}));
     QCOMPARE(key.status, "active");
@@ -138,6 +149,7 @@ void TestIdentityStore::loadAllContents()
     QVERIFY(other.tier.isEmpty());
     QVERIFY(other.models.isEmpty());
     QVERIFY(!other.expiresAt.isValid());
+    QVERIFY(!other.limits.concurrentRequests);
 }
 
 void TestIdentityStore::revokedKeysAreLeftOut()
@@ -223,6 +235,143 @@ void TestIdentityStore::unmigratedDatabaseIsAnError()
     why.clear();
     QVERIFY(!store.loadAll(&why));
     QVERIFY(!why.isEmpty());
+}
+
+// A database the previous release made (identity schema v2, without concurrent_requests) with
+// rows in every limit table: migrating adds the column, every existing row reads NULL (inherit)
+// and keeps its other limits, and the new field is then written and read like the others.
+void TestIdentityStore::concurrentRequestsMigration()
+{
+    QString why;
+    DatabaseConnection db(m_dbs.freshUrl(), "identity");
+    QVERIFY2(db.open(&why), qPrintable(why));
+    const QList<Migration> all = Schema::identityMigrations();
+    QList<Migration> v2;
+    for (const Migration &m : all) {
+        if (m.version <= 2)
+            v2 << m;
+    }
+    QCOMPARE(v2.size(), 2);
+    QVERIFY2(Migrator::migrate(db, Schema::identityComponent(), v2, &why), qPrintable(why));
+    QCOMPARE(Migrator::currentVersion(db, Schema::identityComponent()), 2);
+
+    // Rows as the v2 code wrote them: the six limit columns only.
+    const QString now = Timestamp::toText(Timestamp::now());
+    const QString six = QStringLiteral(
+        "requests_per_second, burst, requests_per_minute, tokens_per_minute, monthly_requests, "
+        "monthly_tokens");
+    const QString plaintext = QStringLiteral("sk-sluice-") + QString(40, u'x');
+    const QList<QPair<QString, QVariantList>> rows = {
+        {QStringLiteral("INSERT INTO tiers (name, %1, created_at, updated_at) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+         {"free", QVariant(), QVariant(), 100, QVariant(), 50000, QVariant(), now, now}},
+        {QStringLiteral("INSERT INTO tiers (name, %1, created_at, updated_at) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+         {"enterprise", 0.0, 0, 0, 0, 0, 0, now, now}},
+        {QStringLiteral("INSERT INTO principal_defaults (principal, %1, updated_at) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?)"),
+         {"user", 100.0, 200, QVariant(), QVariant(), QVariant(), QVariant(), now}},
+        {QStringLiteral("INSERT INTO principal_defaults (principal, %1, updated_at) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?)"),
+         {"key", 50.0, 100, QVariant(), QVariant(), QVariant(), QVariant(), now}},
+        {QStringLiteral("INSERT INTO users (name, email, tier, status, %1, created_at, "
+                        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+         {"old", QVariant(), "free", "active", QVariant(), QVariant(), 10, QVariant(), QVariant(),
+          0, now, now}},
+        {QStringLiteral("INSERT INTO api_keys (user_id, name, prefix, hash, tier, %1, models, "
+                        "status, created_at, updated_at) VALUES "
+                        "((SELECT id FROM users WHERE name = 'old'), ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                        "?, ?, ?, ?, ?)"),
+         {"laptop", ApiKeyCodec::displayPrefix(plaintext),
+          IdentityRows::hashText(ApiKeyCodec::hash(plaintext.toLatin1())), "enterprise", 2.5,
+          QVariant(), QVariant(), QVariant(), 777, QVariant(), "[]", "active", now, now}},
+    };
+    for (const auto &[sql, values] : rows)
+        QVERIFY2(db.exec(sql.arg(six), values, &why), qPrintable(why));
+
+    // The upgrade: only the new migration runs, and a second run does nothing.
+    int applied = -1;
+    QVERIFY2(Migrator::migrate(db, Schema::identityComponent(), all, &why, &applied),
+             qPrintable(why));
+    QCOMPARE(applied, all.size() - 2);
+    QCOMPARE(Migrator::currentVersion(db, Schema::identityComponent()), all.constLast().version);
+    QVERIFY2(Migrator::migrate(db, Schema::identityComponent(), all, &why, &applied),
+             qPrintable(why));
+    QCOMPARE(applied, 0);
+    for (const char *table : {"tiers", "principal_defaults", "users", "api_keys"}) {
+        QCOMPARE(IdentityTestDatabases::scalar(
+                     db, QStringLiteral("SELECT COUNT(*) FROM %1 WHERE concurrent_requests IS "
+                                        "NOT NULL")
+                             .arg(QLatin1String(table))),
+                 0);
+    }
+
+    // Existing rows: NULL = inherit, the other limits as they were.
+    IdentityStore store(db);
+    auto data = store.loadAll(&why);
+    QVERIFY2(data, qPrintable(why));
+    QCOMPARE(data->tiers.size(), 2);
+    for (const Tier &t : data->tiers)
+        QVERIFY2(!t.limits.concurrentRequests, qPrintable(t.name));
+    QCOMPARE(data->tiers.at(0).name, "enterprise");
+    QCOMPARE(data->tiers.at(0).limits.requestsPerSecond, std::optional<double>(0));
+    QCOMPARE(data->tiers.at(1).limits.monthlyRequests, std::optional<qint64>(50000));
+    QVERIFY(!data->defaults.user.concurrentRequests && !data->defaults.key.concurrentRequests);
+    QCOMPARE(data->defaults.user.burst, std::optional<qint64>(200));
+    QCOMPARE(data->defaults.key.requestsPerSecond, std::optional<double>(50));
+    QCOMPARE(data->users.size(), 1);
+    const User user = data->users.at(0);
+    QVERIFY(!user.limits.concurrentRequests);
+    QCOMPARE(user.limits.requestsPerMinute, std::optional<qint64>(10));
+    QCOMPARE(user.limits.monthlyTokens, std::optional<qint64>(0));
+    QVERIFY(user.createdAt.isValid());
+    QCOMPARE(data->keys.size(), 1);
+    const ApiKey key = data->keys.at(0);
+    QVERIFY(!key.limits.concurrentRequests);
+    QCOMPARE(key.limits.requestsPerSecond, std::optional<double>(2.5));
+    QCOMPARE(key.limits.monthlyRequests, std::optional<qint64>(777));
+    QCOMPARE(key.hash, ApiKeyCodec::hash(plaintext.toLatin1()));
+    QCOMPARE(key.status, "active");
+    QVERIFY(key.models.isEmpty());
+    QVERIFY(key.createdAt.isValid());
+    LimitResolver::Tiers tiers;
+    for (const Tier &t : data->tiers)
+        tiers.insert(t.name, t);
+    QCOMPARE(LimitResolver::forKey(key, user, tiers, data->defaults).concurrentRequests, 0);
+    QCOMPARE(LimitResolver::forUser(user, tiers, data->defaults).concurrentRequests, 0);
+
+    // Seeding after the upgrade adds missing rows only, with the new field.
+    IdentitySeeder::IniSections ini;
+    ini["tier.team"] = {{"concurrent_requests", "4"}};
+    ini["tier.free"] = {{"concurrent_requests", "1"}};  // exists: left alone
+    QVERIFY2(IdentitySeeder::seed(db, ini, &why), qPrintable(why));
+    AdminService admin(db, "test");
+    QCOMPARE(admin.getTier("team").value->limits.concurrentRequests, std::optional<qint64>(4));
+    QVERIFY(!admin.getTier("free").value->limits.concurrentRequests);
+
+    // And the field is edited on the old rows like the others.
+    LimitOverrides tierEdit;
+    tierEdit.concurrentRequests = 8;
+    QVERIFY(admin.setTier("free", tierEdit).ok());
+    UserPatch userEdit;
+    userEdit.limits.concurrentRequests = 3;
+    QVERIFY(admin.updateUser("old", userEdit).ok());
+    KeyPatch keyEdit;
+    keyEdit.limits.concurrentRequests = 1;
+    QVERIFY(admin.updateKey(QString::number(key.id), keyEdit).ok());
+    LimitOverrides defaultsEdit;
+    defaultsEdit.concurrentRequests = 2;
+    QVERIFY(admin.setDefaults("key", defaultsEdit).ok());
+    data = store.loadAll(&why);
+    QVERIFY2(data, qPrintable(why));
+    QCOMPARE(data->users.at(0).limits.concurrentRequests, std::optional<qint64>(3));
+    QCOMPARE(data->users.at(0).limits.requestsPerMinute, std::optional<qint64>(10));
+    QCOMPARE(data->keys.at(0).limits.concurrentRequests, std::optional<qint64>(1));
+    QCOMPARE(data->keys.at(0).limits.monthlyRequests, std::optional<qint64>(777));
+    QCOMPARE(data->defaults.key.concurrentRequests, std::optional<qint64>(2));
+    QCOMPARE(data->defaults.key.burst, std::optional<qint64>(100));
+    QCOMPARE(admin.getTier("free").value->limits.concurrentRequests, std::optional<qint64>(8));
+    QCOMPARE(admin.getTier("free").value->limits.requestsPerMinute, std::optional<qint64>(100));
 }
 
 QTEST_GUILESS_MAIN(TestIdentityStore)

@@ -49,6 +49,7 @@ private slots:
     void unknownTierContributesNothing();
     void userLayers();
     void userAndKeyAreIndependent();
+    void concurrentRequestsLayers();
 };
 
 void TestLimitResolver::overridesAndEmptiness()
@@ -60,6 +61,9 @@ void TestLimitResolver::overridesAndEmptiness()
     LimitOverrides zero;
     zero.monthlyTokens = 0;  // set to 0 is not empty
     QVERIFY(!zero.isEmpty());
+    LimitOverrides concurrent;
+    concurrent.concurrentRequests = 0;
+    QVERIFY(!concurrent.isEmpty());
 
     LimitOverrides b;
     b.requestsPerMinute = 20;
@@ -68,6 +72,12 @@ void TestLimitResolver::overridesAndEmptiness()
     QCOMPARE(merged.requestsPerMinute, std::optional<qint64>(20));
     QCOMPARE(merged.burst, std::optional<qint64>(5));
     QVERIFY(!merged.requestsPerSecond);
+    QVERIFY(!merged.concurrentRequests);
+    LimitOverrides c;
+    c.concurrentRequests = 4;
+    QCOMPARE(a.overlaidWith(c).concurrentRequests, std::optional<qint64>(4));
+    QCOMPARE(a.overlaidWith(c).requestsPerMinute, std::optional<qint64>(10));
+    QCOMPARE(c.overlaidWith(b).concurrentRequests, std::optional<qint64>(4));  // b is silent
     QCOMPARE(a.overlaidWith(LimitOverrides()), a);  // an empty overlay changes nothing
     QCOMPARE(LimitOverrides().overlaidWith(a), a);
 }
@@ -82,6 +92,7 @@ void TestLimitResolver::resolveTurnsUnsetIntoUnlimited()
     all.tokensPerMinute = 4;
     all.monthlyRequests = 5;
     all.monthlyTokens = 6;
+    all.concurrentRequests = 7;
     const EffectiveLimits e = LimitResolver::resolve(all);
     QCOMPARE(e.requestsPerSecond, 1.5);
     QCOMPARE(e.burst, 2);
@@ -89,6 +100,8 @@ void TestLimitResolver::resolveTurnsUnsetIntoUnlimited()
     QCOMPARE(e.tokensPerMinute, 4);
     QCOMPARE(e.monthlyRequests, 5);
     QCOMPARE(e.monthlyTokens, 6);
+    QCOMPARE(e.concurrentRequests, 7);
+    QCOMPARE(LimitResolver::resolve(LimitOverrides()).concurrentRequests, 0);  // unlimited
 }
 
 void TestLimitResolver::effectiveTier()
@@ -246,6 +259,46 @@ void TestLimitResolver::userAndKeyAreIndependent()
     QCOMPARE(LimitResolver::forKey(k, u, tiers, builtInDefaults()).requestsPerSecond, 2.0);
     QCOMPARE(LimitResolver::forUser(u, tiers, builtInDefaults()).burst, 200);
     QCOMPARE(LimitResolver::forKey(k, u, tiers, builtInDefaults()).burst, 100);
+}
+
+void TestLimitResolver::concurrentRequestsLayers()
+{
+    // Nobody sets it: unlimited (the built-in defaults leave it unset).
+    User u;
+    ApiKey k;
+    QCOMPARE(LimitResolver::forKey(k, u, {}, builtInDefaults()).concurrentRequests, 0);
+    QCOMPARE(LimitResolver::forUser(u, {}, builtInDefaults()).concurrentRequests, 0);
+
+    // Default < tier < override, for keys and users alike.
+    PrincipalDefaults d = builtInDefaults();
+    d.key.concurrentRequests = 2;
+    d.user.concurrentRequests = 8;
+    QCOMPARE(LimitResolver::forKey(k, u, {}, d).concurrentRequests, 2);
+    QCOMPARE(LimitResolver::forUser(u, {}, d).concurrentRequests, 8);
+
+    LimitOverrides pro;
+    pro.concurrentRequests = 4;
+    LimitOverrides enterprise;
+    enterprise.concurrentRequests = 0;
+    const LimitResolver::Tiers tiers = {
+        {QStringLiteral("pro"), tier(QStringLiteral("pro"), pro)},
+        {QStringLiteral("enterprise"), tier(QStringLiteral("enterprise"), enterprise)}};
+    u.tier = QStringLiteral("pro");
+    QCOMPARE(LimitResolver::forKey(k, u, tiers, d).concurrentRequests, 4);  // the user's tier
+    QCOMPARE(LimitResolver::forUser(u, tiers, d).concurrentRequests, 4);
+    k.tier = QStringLiteral("enterprise");  // 0 from the tier beats the default 2
+    QCOMPARE(LimitResolver::forKey(k, u, tiers, d).concurrentRequests, 0);
+    k.limits.concurrentRequests = 1;  // the key's override beats everything
+    QCOMPARE(LimitResolver::forKey(k, u, tiers, d).concurrentRequests, 1);
+    QCOMPARE(LimitResolver::forUser(u, tiers, d).concurrentRequests, 4);  // not the user's
+    u.limits.concurrentRequests = 16;
+    QCOMPARE(LimitResolver::forUser(u, tiers, d).concurrentRequests, 16);
+    QCOMPARE(LimitResolver::forKey(k, u, tiers, d).concurrentRequests, 1);
+
+    // The other fields are untouched by it.
+    const EffectiveLimits e = LimitResolver::forKey(k, u, tiers, d);
+    QCOMPARE(e.requestsPerSecond, 50.0);
+    QCOMPARE(e.burst, 100);
 }
 
 QTEST_GUILESS_MAIN(TestLimitResolver)
