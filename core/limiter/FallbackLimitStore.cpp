@@ -94,6 +94,14 @@ void FallbackLimitStore::settle(const LimitSettlement &settlement)
         m_redis->settle(settlement);
 }
 
+void FallbackLimitStore::release(const std::vector<LimitRule> &rules, const char *store)
+{
+    if (qstrcmp(store, "memory") == 0)
+        m_memory->release(rules);
+    else
+        m_redis->release(rules);  // lost while Redis is away: the slots expire by themselves
+}
+
 void FallbackLimitStore::seedMonthly(const LimitRule &rule, double used)
 {
     m_memory->seedMonthly(rule, used);  // so the fallback knows the month too

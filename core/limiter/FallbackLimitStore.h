@@ -42,6 +42,7 @@ public:
     void decide(const LimitRequest &request, Done done) override;
     void settle(const LimitSettlement &settlement) override;
     void seedMonthly(const LimitRule &rule, double used) override;
+    void release(const std::vector<LimitRule> &rules, const char *store) override;
     // The in-memory store's entries plus the keys Redis held at the last probe (DBSIZE of the
     // selected database).
     qint64 activeKeys() const override;

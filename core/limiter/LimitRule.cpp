@@ -19,6 +19,8 @@ qint64 LimitRule::windowSeconds(qint64 nowUs) const
         case LimitKind::RequestsPerMinute:
         case LimitKind::TokensPerMinute:
             return 60;
+        case LimitKind::Concurrency:
+            return 1;
         case LimitKind::MonthlyRequests:
         case LimitKind::MonthlyTokens: {
             const qint64 month = CalendarMonth::indexOf(nowUs);

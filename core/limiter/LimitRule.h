@@ -23,6 +23,7 @@ enum class LimitKind : quint8
     TokensPerMinute,    // sliding window over LLM tokens (reserved, then settled)
     MonthlyRequests,    // UTC calendar month
     MonthlyTokens,      // UTC calendar month (reserved, then settled)
+    Concurrency,        // requests in flight at once (taken, then released at the end)
 };
 
 // One limit that applies to a request: what to count it under and how much is allowed.

@@ -116,6 +116,18 @@ for i = 1, #KEYS do
         retry = math.max(1, retry)
       end
     end
+  elseif kind == 5 then
+    -- In flight at once: one slot per request, given back by the release script. The key
+    -- expires ten minutes after its last use, so a gateway that died holding slots frees them.
+    local used = tonumber(raw) or 0
+    if used + 1 <= limit + 1e-9 then
+      remaining = math.max(0, math.floor(limit - used - 1 + 1e-9))
+      writes[#writes + 1] = {KEYS[i], string.format('%d', used + 1), 600000}
+    else
+      ok = 0
+      remaining = math.max(0, math.floor(limit - used + 1e-9))
+      retry = 1000000
+    end
   else
     local month = month_of(now)
     local used = 0
@@ -196,6 +208,18 @@ redis.call('SET', KEYS[1], string.format('%d %.17g', month, used), 'PX',
 return 1
 )lua";
 
+const char kRelease[] = R"lua(
+for i = 1, #KEYS do
+  local v = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if v > 1 then
+    redis.call('SET', KEYS[i], string.format('%d', v - 1), 'KEEPTTL')
+  else
+    redis.call('DEL', KEYS[i])
+  end
+end
+return 1
+)lua";
+
 QByteArray withHelpers(const char *body)
 {
     return QByteArray("-- sluice rate limiter\n") + kMonthFunctions + body;
@@ -218,6 +242,12 @@ const QByteArray &LimitScripts::settle()
 const QByteArray &LimitScripts::seedMonthly()
 {
     static const QByteArray s = withHelpers(kSeedMonthly);
+    return s;
+}
+
+const QByteArray &LimitScripts::release()
+{
+    static const QByteArray s = withHelpers(kRelease);
     return s;
 }
 

@@ -23,6 +23,9 @@ public:
     // `used` (never lowers it).
     static const QByteArray &seedMonthly();
 
+    // KEYS: concurrency counters. Takes one in-flight slot back from each.
+    static const QByteArray &release();
+
     // Hex SHA-1 of a script, as EVALSHA wants it.
     static QByteArray sha1(const QByteArray &script);
 };

@@ -22,6 +22,9 @@ public:
     // Raises a monthly counter to `used` for the current month (never lowers it): the ledger's
     // month-to-date totals at start, so a restart never hands out a fresh month.
     virtual void seedMonthly(const LimitRule &rule, double used) = 0;
+    // Gives back the in-flight slots an allowed decision took on its concurrency rules;
+    // `store` is the decision's (a fallback store releases where the slot was taken).
+    virtual void release(const std::vector<LimitRule> &rules, const char *store) = 0;
     // Limit-state entries held (the gateway_rate_limit_keys_active gauge).
     virtual qint64 activeKeys() const = 0;
 };

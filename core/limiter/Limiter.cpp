@@ -31,6 +31,8 @@ void addRules(std::vector<LimitRule> &out, LimitScope scope, const QByteArray &i
         add(LimitKind::MonthlyRequests, "monthly-requests", double(l.monthlyRequests));
     if (countsTokens && l.tokensPerMinute > 0)
         add(LimitKind::TokensPerMinute, "tpm", double(l.tokensPerMinute));
+    if (l.concurrentRequests > 0)
+        add(LimitKind::Concurrency, "concurrency", double(l.concurrentRequests));
     if (countsTokens && l.monthlyTokens > 0)
         add(LimitKind::MonthlyTokens, "monthly-tokens", double(l.monthlyTokens));
 }
@@ -107,6 +109,19 @@ void Limiter::check(const LimitRequest &request, const QByteArray &tier, LimitSt
             m_hits.inc({d.rules[size_t(d.denied)].typeName(), tier});
         done(std::move(d));
     });
+}
+
+void Limiter::release(const LimitDecision &decision)
+{
+    if (!decision.allowed)
+        return;
+    std::vector<LimitRule> rules;
+    for (const LimitRule &r : decision.rules) {
+        if (r.kind == LimitKind::Concurrency)
+            rules.push_back(r);
+    }
+    if (!rules.empty())
+        m_store->release(rules, decision.store);
 }
 
 void Limiter::settle(const LimitDecision &decision, double actualTokens)

@@ -46,6 +46,8 @@ public:
 
     // `done` runs exactly once on the calling thread, possibly before check() returns.
     void check(const LimitRequest &request, const QByteArray &tier, LimitStore::Done done);
+    // The request ended: its in-flight slots are given back. Call once per allowed decision.
+    void release(const LimitDecision &decision);
     // The request ended having used `actualTokens` (0 when the upstream did not accept it).
     void settle(const LimitDecision &decision, double actualTokens);
 

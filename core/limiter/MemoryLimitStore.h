@@ -23,6 +23,7 @@ public:
     void settle(const LimitSettlement &settlement) override;
     qint64 activeKeys() const override;
     void seedMonthly(const LimitRule &rule, double used) override;
+    void release(const std::vector<LimitRule> &rules, const char *store = nullptr) override;
 
     // The same with the time given, for tests with a fake clock and for benchmarks.
     LimitDecision decideAt(const LimitRequest &request, qint64 nowUs);

@@ -68,6 +68,8 @@ QByteArray describe(const LimitRule &rule)
             return "monthly requests";
         case LimitKind::MonthlyTokens:
             return "monthly tokens";
+        case LimitKind::Concurrency:
+            return "concurrent requests";
     }
     return "requests";
 }
@@ -144,6 +146,9 @@ void RateLimitHeaders::apply(HttpHeaders &h, const LimitDecision &d, ApiFamily f
         const LimitRule &r = d.rules[size_t(s.rule)];
         if (r.kind == LimitKind::MonthlyRequests)
             monthly = monthly < 0 ? s.remaining : std::min(monthly, s.remaining);
+        // Concurrency has no time window: not an IETF quota policy.
+        if (r.kind == LimitKind::Concurrency)
+            continue;
         if (!policy.isEmpty())
             policy += ", ";
         policy += quoted(r.name) + ";q=" + number(r.quota()) +

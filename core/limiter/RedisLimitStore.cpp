@@ -28,6 +28,8 @@ int kindCode(LimitKind kind)
             return 3;
         case LimitKind::MonthlyTokens:
             return 4;
+        case LimitKind::Concurrency:
+            return 5;
     }
     return 0;
 }
@@ -56,7 +58,8 @@ RedisLimitStore::RedisLimitStore(Options options, RedisMetrics &metrics)
       m_metrics(metrics),
       m_decideSha(LimitScripts::sha1(LimitScripts::decide())),
       m_settleSha(LimitScripts::sha1(LimitScripts::settle())),
-      m_seedSha(LimitScripts::sha1(LimitScripts::seedMonthly()))
+      m_seedSha(LimitScripts::sha1(LimitScripts::seedMonthly())),
+      m_releaseSha(LimitScripts::sha1(LimitScripts::release()))
 {}
 
 RedisLimitStore::~RedisLimitStore()
@@ -258,6 +261,18 @@ void RedisLimitStore::settle(const LimitSettlement &settlement)
     // side (the reservation was at least the estimate).
     evalScript(LimitScripts::settle(), m_settleSha, keys, args,
                [](const redisReply *, const QByteArray &) {});
+}
+
+void RedisLimitStore::release(const std::vector<LimitRule> &rules, const char *)
+{
+    QList<QByteArray> keys;
+    for (const LimitRule &r : rules) {
+        if (r.kind == LimitKind::Concurrency)
+            keys << m_options.keyPrefix + r.key;
+    }
+    if (!keys.isEmpty())
+        evalScript(LimitScripts::release(), m_releaseSha, keys, {},
+                   [](const redisReply *, const QByteArray &) {});
 }
 
 void RedisLimitStore::seedMonthly(const LimitRule &rule, double used)

@@ -38,6 +38,7 @@ public:
     void decide(const LimitRequest &request, Done done) override;
     void settle(const LimitSettlement &settlement) override;
     void seedMonthly(const LimitRule &rule, double used) override;
+    void release(const std::vector<LimitRule> &rules, const char *store = nullptr) override;
     qint64 activeKeys() const override { return 0; }  // counted by FallbackLimitStore
 
     const Options &options() const { return m_options; }
@@ -69,6 +70,7 @@ private:
     QByteArray m_decideSha;
     QByteArray m_settleSha;
     QByteArray m_seedSha;
+    QByteArray m_releaseSha;
     QThreadStorage<ThreadState *> m_threads;
 };
 

@@ -180,8 +180,9 @@ void ProxyExchange::onDecision(LimitDecision decision)
 {
     Limiter *limiter = m_handler.limiter();
     recordLimitEvents(decision);
-    if (m_done) {  // the client left while the store decided: give the tokens back
+    if (m_done) {  // the client left while the store decided: give everything back
         limiter->settle(decision, 0);
+        limiter->release(decision);
         return;
     }
     if (decision.unavailable) {  // Redis is down and the gateway fails closed
@@ -527,6 +528,7 @@ void ProxyExchange::finish(int status)
         const bool counted = m_countsTokens && (m_usage.found || estimated);
         const double actual = counted ? double(m_usage.prompt + m_usage.completion) : 0;
         m_handler.limiter()->settle(*m_decision, actual);
+        m_handler.limiter()->release(*m_decision);
         observeMonthlyTokens(*m_decision, actual);
     }
     ProxyMetrics &pm = m_handler.metrics();

@@ -178,7 +178,9 @@ private slots:
             {QStringLiteral("cost"),
              {QStringLiteral("--rps"), QStringLiteral("0.001"), QStringLiteral("--burst"),
               QStringLiteral("2")}},
-            {QStringLiteral("edit"), {}}};
+            {QStringLiteral("edit"), {}},
+            {QStringLiteral("conc"),
+             {QStringLiteral("--concurrent-requests"), QStringLiteral("2")}}};
         for (const auto &[user, limits] : keys) {
             m_keys.insert(user, createKey(user, limits));
             QVERIFY2(!m_keys.value(user).isEmpty(), qPrintable(user));
@@ -401,6 +403,21 @@ private slots:
         }
         QCOMPARE(status, 200);
         QVERIFY2(t.elapsed() < 1500, QByteArray::number(t.elapsed()));
+    }
+
+    // concurrent_requests: of six requests in flight at once, two run; once they end their
+    // slots are free again.
+    void concurrentRequests()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("conc"));
+        const QList<int> statuses = flood(key, 6, 400);
+        QCOMPARE(statuses.count(200), 2);
+        QCOMPARE(statuses.count(429), 4);
+        for (int i = 0; i < 3; ++i) {
+            const HttpReply r = post(key, "/v1/chat/completions", kChat);
+            QVERIFY2(r.status == 200, r.describe().constData());
+        }
+        QCOMPARE(flood(key, 2, 100).count(200), 2);
     }
 
     void metricsCountDecisionsAndHits()

@@ -202,6 +202,25 @@ private slots:
                  QStringLiteral("healthy"));
     }
 
+    // concurrent_requests shared too: of twelve requests in flight over three gateways, three
+    // run; their slots come back when they end.
+    void concurrencyAcrossGateways()
+    {
+        QCOMPARE(int(m_gateways.size()), 3);
+        const QByteArray key = createKey(
+            QStringLiteral("conc"), {QStringLiteral("--concurrent-requests"), QStringLiteral("3")});
+        QVERIFY(!key.isEmpty());
+        QTest::qWait(600);  // the new key reaches the running gateways
+        QList<GatewayProcess *> gws;
+        for (auto &gw : m_gateways)
+            gws << gw.get();
+        const QList<int> statuses = flood(key, 12, 400, gws);
+        QCOMPARE(statuses.count(200), 3);
+        QCOMPARE(statuses.count(429), 9);
+        QTest::qWait(1100);  // past the denials each worker remembers for a second
+        QCOMPARE(flood(key, 3, 100, gws).count(200), 3);
+    }
+
     // Redis killed while requests flow: none fails because of it (memory decides), health
     // degrades, and the gateway returns to Redis by itself once it is back.
     void redisLossFailsNoRequest()

@@ -117,9 +117,15 @@ public:
         seeds.emplace_back(rule, used);
         memory.seedMonthly(rule, used, kT0);
     }
+    void release(const std::vector<LimitRule> &rules, const char *) override
+    {
+        releases += int(rules.size());
+        memory.release(rules);
+    }
     qint64 activeKeys() const override { return memory.activeKeys(); }
 
     MemoryLimitStore memory;
+    int releases = 0;
     std::vector<LimitSettlement> settlements;
     std::vector<std::pair<LimitRule, double>> seeds;
 };
@@ -131,6 +137,38 @@ class TestMemoryLimitStore : public QObject
     Q_OBJECT
 
 private slots:
+    // Concurrency: slots taken per request (not scaled by cost), given back by release().
+    void concurrencySlotsTakenAndReleased()
+    {
+        MemoryLimitStore store;
+        LimitRule rule;
+        rule.key = "{k:1}:concurrency";
+        rule.name = "key-concurrency";
+        rule.kind = LimitKind::Concurrency;
+        rule.limit = 2;
+        LimitRequest req;
+        req.rules = {rule};
+        req.cost = 0.5;
+        QVERIFY(store.decideAt(req, kT0).allowed);
+        const LimitDecision second = store.decideAt(req, kT0);
+        QVERIFY(second.allowed);
+        QCOMPARE(second.statuses[0].remaining, 0.0);
+        const LimitDecision third = store.decideAt(req, kT0 + 3'600'000'000LL);
+        QVERIFY(!third.allowed);  // slots never expire while held
+        QCOMPARE(third.denied, 0);
+        QVERIFY(third.statuses[0].retryAfterUs > 0);
+        QVERIFY(!third.statuses[0].neverFits);
+        store.release({rule});
+        QVERIFY(store.decideAt(req, kT0).allowed);
+        store.release({rule});
+        store.release({rule});
+        QCOMPARE(store.activeKeys(), 0);
+        store.release({rule});  // more releases than slots: nothing goes negative
+        QVERIFY(store.decideAt(req, kT0).allowed);
+        QVERIFY(store.decideAt(req, kT0).allowed);
+        QVERIFY(!store.decideAt(req, kT0).allowed);
+    }
+
     void emptyRequestIsAllowed();
     void decisionDescribesEveryRule();
     void allowedCommitsEveryRule();
@@ -982,6 +1020,7 @@ void TestMemoryLimitStore::limiterCheckWithoutADecision()
         }
         void settle(const LimitSettlement &) override {}
         void seedMonthly(const LimitRule &, double) override {}
+        void release(const std::vector<LimitRule> &, const char *) override {}
         qint64 activeKeys() const override { return 0; }
     };
     MetricsRegistry metrics;
