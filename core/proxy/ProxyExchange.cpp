@@ -185,7 +185,8 @@ void ProxyExchange::onDecision(LimitDecision decision)
         limiter->release(decision);
         return;
     }
-    if (decision.unavailable) {  // Redis is down and the gateway fails closed
+    // Redis is down and the gateway fails closed (or a store gave no verdict at all).
+    if (decision.unavailable || (!decision.allowed && decision.denied < 0)) {
         m_countsTokens = false;
         return reject(503, "rate_limiter_unavailable",
                       "The gateway cannot check rate limits right now (its shared limit store is "
