@@ -248,9 +248,10 @@ void BM_SingleGcra_1MRandomKeys(benchmark::State &state)
 }
 BENCHMARK(BM_SingleGcra_1MRandomKeys);
 
-// What MemoryLimitStore::hashOf does to each rule key (two seeded qHash calls over its text),
-// next to one std::hash over the same bytes: on machines where Qt 6.4's AES hash of short
-// byte strings is slow (docs/performance.md), this is most of a decision.
+// What MemoryLimitStore::hashOf used to do to each rule key (two seeded qHash calls over its
+// text), next to one std::hash over the same bytes, which it does now (plus a finalizer): on
+// machines where Qt 6.4's AES hash of short byte strings is slow (docs/performance.md), the old
+// hash was most of a decision.
 void BM_QtSeededHashOfRuleKey(benchmark::State &state)
 {
     const QByteArray key = "{u:0000001}:rpm";

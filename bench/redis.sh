@@ -104,6 +104,8 @@ say "filling $KEYS keys (each decided once)"
 "$BIN" --url "redis://127.0.0.1:$PORT" --keys "$KEYS" --fill --warmup 0 --decisions 1 >/dev/null
 
 HZ=$(getconf CLK_TCK)
+CLIENT=()
+[[ -z $CLIENT_CPUS ]] || CLIENT=(taskset -c "$CLIENT_CPUS")
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$({ git -C "$ROOT" status --porcelain -- core/limiter core/redis bench 2>/dev/null || true; } |
     awk '{ printf "%s%s", sep, $2; sep = ", " }')
@@ -117,26 +119,31 @@ echo "|---:|---|---|---:|---:|---:|"
 
 RESULTS=$WORK/results  # lines: config tool rate client_us server_us
 : >"$RESULTS"
-# measure TOOL C P: runs one timed run, appends to $RESULTS and prints a table row.
+# measure TOOL C P: one timed run; appends "config tool rate client_us server_us" to $RESULTS
+# and prints a table row. bench_redis reports its own and the server's CPU over its timed phase
+# (warm-up excluded); for redis-benchmark (no warm-up) they are the whole process's CPU (bash
+# `time`) and the server's CPU around it.
 measure() {
-    local tool=$1 c=$2 d=$3 s0 s1 out rate cpu
-    s0=$(tree_ticks "$RPID")
+    local tool=$1 c=$2 d=$3 s0 s1 rate cu su
     if [[ $tool == sluice ]]; then
-        { time (pin "$CLIENT_CPUS" "$BIN" --url "redis://127.0.0.1:$PORT" --keys "$KEYS" \
-            --connections "$c" --depth "$d" --decisions "$DECISIONS" >"$WORK/out"); } 2>"$WORK/time"
+        "${CLIENT[@]}" "$BIN" --url "redis://127.0.0.1:$PORT" --keys "$KEYS" --connections "$c" \
+            --depth "$d" --decisions "$DECISIONS" --server-pid "$RPID" >"$WORK/out"
         rate=$(sed -n 's/.*decisions_per_s=\([0-9]*\).*/\1/p' "$WORK/out")
+        cu=$(sed -n 's/.*client_cpu_us_per_decision=\([0-9.]*\).*/\1/p' "$WORK/out")
+        su=$(sed -n 's/.*server_cpu_us_per_decision=\([0-9.]*\).*/\1/p' "$WORK/out")
     else
-        { time (pin "$CLIENT_CPUS" redis-benchmark -h 127.0.0.1 -p "$PORT" -n "$DECISIONS" \
-            -c "$c" -P "$d" -r "$KEYS" --csv "${CMD[@]}" >"$WORK/out"); } 2>"$WORK/time"
+        s0=$(tree_ticks "$RPID")
+        { time "${CLIENT[@]}" redis-benchmark -h 127.0.0.1 -p "$PORT" -n "$DECISIONS" -c "$c" \
+            -P "$d" -r "$KEYS" --csv "${CMD[@]}" >"$WORK/out"; } 2>"$WORK/time"
+        s1=$(tree_ticks "$RPID")
         rate=$(tail -n 1 "$WORK/out" | awk -F'","' '{ printf "%.0f", $2 }')
+        cu=$(awk -v n="$DECISIONS" '/^cpu / { printf "%.2f", ($2 + $3) * 1e6 / n }' "$WORK/time")
+        su=$(awk -v n="$DECISIONS" -v hz="$HZ" -v t="$((s1 - s0))" \
+            'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
     fi
-    s1=$(tree_ticks "$RPID")
-    [[ $rate =~ ^[0-9]+$ ]] || die "$tool ${c}x$d: no rate in: $(cat "$WORK/out")"
-    cpu=$(awk '/^cpu / { print $2 + $3 }' "$WORK/time")
-    out=$(awk -v n="$DECISIONS" -v hz="$HZ" -v cpu="$cpu" -v t="$((s1 - s0))" \
-        'BEGIN { printf "%.2f %.2f", cpu * 1e6 / n, t / hz * 1e6 / n }')
-    echo "${c}x$d $tool $rate $out" >>"$RESULTS"
-    read -r cu su <<<"$out"
+    [[ $rate =~ ^[0-9]+$ && -n $cu && -n $su ]] ||
+        die "$tool ${c}x$d: no figures in: $(cat "$WORK/out" "$WORK/time" 2>/dev/null)"
+    echo "${c}x$d $tool $rate $cu $su" >>"$RESULTS"
     echo "| $rep | ${c}x$d | $tool | $rate | $cu | $su |"
 }
 

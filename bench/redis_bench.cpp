@@ -31,6 +31,7 @@
 #include "RedisMetrics.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFile>
@@ -193,6 +194,22 @@ double processCpuSeconds()
            double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// utime + stime of process `pid` in seconds (its threads included); -1 when unreadable.
+double serverCpuSeconds(qint64 pid)
+{
+    if (pid <= 0)
+        return -1;
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray stat = f.readAll();
+    // Fields after "(comm) ": state is the first; utime and stime the 12th and 13th.
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields.size() < 13)
+        return -1;
+    return double(fields[11].toLongLong() + fields[12].toLongLong()) / double(sysconf(_SC_CLK_TCK));
+}
+
 int fail(const QString &why)
 {
     std::fprintf(stderr, "bench_redis: %s\n", qPrintable(why));
@@ -218,6 +235,7 @@ int main(int argc, char **argv)
         {"warmup", "Untimed decisions per connection first.", "n", "2000"},
         {"fill", "First decide every id 0..keys-1 once (untimed)."},
         {"prefix", "Key prefix.", "text", "sluice:"},
+        {"server-pid", "redis-server's pid: report its CPU per timed decision.", "pid", "0"},
     });
     p.process(app);
 
@@ -243,6 +261,7 @@ int main(int argc, char **argv)
     const qint64 decisions = p.value("decisions").toLongLong(&ok3);
     const qint64 keys = p.value("keys").toLongLong(&ok4);
     const qint64 warmup = p.value("warmup").toLongLong(&ok5);
+    const qint64 serverPid = p.value("server-pid").toLongLong();
     if (!(ok1 && ok2 && ok3 && ok4 && ok5) || connections < 1 || depth < 1 || decisions < 1 ||
         keys < 1 || warmup < 0)
         return fail("--connections, --depth, --decisions and --keys must be positive integers");
@@ -293,25 +312,31 @@ int main(int argc, char **argv)
 
     std::chrono::steady_clock::time_point t0;
     double cpu0 = 0;
+    double server0 = 0;
     const auto timed = [&] {
         totals.allowed = 0;
         totals.denied = 0;
         t0 = std::chrono::steady_clock::now();
         cpu0 = processCpuSeconds();
+        server0 = serverCpuSeconds(serverPid);
         phase(
             false, share(decisions), [](int) { return 0; },
             [&] {
                 const double seconds =
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                 const double cpu = processCpuSeconds() - cpu0;
+                const double server = server0 < 0 ? -1 : serverCpuSeconds(serverPid) - server0;
                 std::printf(
                     "connections=%d depth=%d decisions=%lld keys=%lld seconds=%.3f "
-                    "decisions_per_s=%.0f client_cpu_us_per_decision=%.2f allowed=%lld "
+                    "decisions_per_s=%.0f client_cpu_us_per_decision=%.2f "
+                    "server_cpu_us_per_decision=%.2f allowed=%lld "
                     "denied=%lld failed=%lld\n",
                     connections, depth, static_cast<long long>(decisions),
                     static_cast<long long>(keys), seconds, double(decisions) / seconds,
-                    cpu * 1e6 / double(decisions), static_cast<long long>(totals.allowed),
-                    static_cast<long long>(totals.denied), static_cast<long long>(totals.failed));
+                    cpu * 1e6 / double(decisions),
+                    server < 0 ? -1.0 : server * 1e6 / double(decisions),
+                    static_cast<long long>(totals.allowed), static_cast<long long>(totals.denied),
+                    static_cast<long long>(totals.failed));
                 std::fflush(stdout);
                 app.exit(totals.failed > 0 || totals.denied > 0 ? 1 : 0);
             });
