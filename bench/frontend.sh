@@ -44,8 +44,9 @@ KEEP_TMP=${KEEP_TMP:-0}
 BODY='{"status":"alive"}'
 PATH_UNDER_TEST=/health/live
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "frontend.sh: $*"; exit 1; }
+BENCH_NAME=frontend.sh
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"  # say, die, port_busy, stop_pid, pin, tree_ticks, machine_ticks
 
 # ---- preconditions --------------------------------------------------------------------------
 
@@ -72,13 +73,6 @@ for c in $CONNECTIONS; do
     [[ $c =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be positive integers, got '$c'"
 done
 
-port_busy() {
-    # A listener on 127.0.0.1 or on a wildcard address both make the port unusable here.
-    if command -v ss >/dev/null; then
-        [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]] && return 0
-    fi
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
 for p in "$SLUICE_PORT" "$NGINX_PORT"; do
     if port_busy "$p"; then
         die "port $p is busy; stop whatever listens there or choose SLUICE_PORT/NGINX_PORT"
@@ -92,26 +86,6 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench-frontend.XXXXXX")
 SLUICE_PID=""
 NGINX_PID=""
 WRK_PID=""
-
-stop_pid() {  # stop_pid PID SIGNAL: signal PID and its direct children, wait up to 5 s, then SIGKILL
-    local pid=$1 sig=$2 i child children
-    [[ -n $pid ]] || return 0
-    kill -0 "$pid" 2>/dev/null || return 0
-    # wrk runs under /usr/bin/time, which does not pass signals on: signal its child as well.
-    children=$(cat "/proc/$pid/task/"*/children 2>/dev/null || true)
-    kill "-$sig" "$pid" 2>/dev/null || true
-    for child in $children; do
-        kill "-$sig" "$child" 2>/dev/null || true
-    done
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
     local rc=$?
@@ -130,16 +104,6 @@ trap cleanup EXIT
 trap 'say "frontend.sh: command failed at line $LINENO"' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-pin() {  # pin CPULIST CMD...: run CMD under taskset when a CPU list is given
-    local cpus=$1
-    shift
-    if [[ -n $cpus ]]; then
-        exec taskset -c "$cpus" "$@"
-    else
-        exec "$@"
-    fi
-}
 
 wait_ready() {  # wait_ready NAME PID PORT: until GET /health/live answers 200
     local name=$1 pid=$2 port=$3 i
@@ -213,39 +177,8 @@ response_bytes() { curl -s -o /dev/null -w '%{size_header}+%{size_download}' "ht
 
 CLK_TCK=$(getconf CLK_TCK)
 
-# CPU ticks (utime+stime+cutime+cstime) of PID and all its descendants. /proc/PID/stat of a
-# process already covers all its threads; nginx's workers are separate processes, hence the tree.
-tree_ticks() {
-    # Processes may vanish between the glob and the read: cat then fails, which is fine here.
-    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$1" '
-        {
-            pid = $1
-            rest = $0
-            sub(/^[0-9]+ \(.*\) /, "", rest)   # comm may contain spaces and parentheses
-            n = split(rest, f, " ")
-            parent[pid] = f[2]
-            ticks[pid] = f[12] + f[13] + f[14] + f[15]
-        }
-        END {
-            inTree[root] = 1
-            do {
-                grew = 0
-                for (p in parent)
-                    if (!(p in inTree) && (parent[p] in inTree)) { inTree[p] = 1; grew = 1 }
-            } while (grew)
-            total = 0
-            for (p in inTree) total += ticks[p]
-            printf "%d\n", total
-        }'
-}
-
 server_pid() { [[ $1 == sluice ]] && echo "$SLUICE_PID" || echo "$NGINX_PID"; }
 server_port() { [[ $1 == sluice ]] && echo "$SLUICE_PORT" || echo "$NGINX_PORT"; }
-
-# Busy and total ticks of the whole machine (all CPUs) from the first line of /proc/stat.
-machine_ticks() {
-    awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6; exit }' /proc/stat
-}
 
 # wrk's own CPU time comes from /usr/bin/time when it is installed (Debian package "time").
 TIME_BIN=/usr/bin/time
