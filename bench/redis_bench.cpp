@@ -70,34 +70,12 @@ QByteArray paddedId(quint64 id)
     return QByteArray::number(id).rightJustified(kIdDigits, '0');
 }
 
-// The EVALSHA RedisLimitStore::decide sends for `request` (its argument format, repeated here
-// because the store keeps it private; bench/redis.sh checks the reply).
+// The EVALSHA RedisLimitStore::decide sends for `request`.
 QList<QByteArray> evalshaArgv(const LimitRequest &request, const QByteArray &prefix)
 {
-    const auto num = [](double v) { return QByteArray::number(v, 'g', 17); };
-    const auto kindCode = [](LimitKind k) {
-        switch (k) {
-            case LimitKind::RequestRate:
-                return 0;
-            case LimitKind::RequestsPerMinute:
-                return 1;
-            case LimitKind::TokensPerMinute:
-                return 2;
-            case LimitKind::MonthlyRequests:
-                return 3;
-            case LimitKind::MonthlyTokens:
-                return 4;
-            case LimitKind::Concurrency:
-                return 5;
-        }
-        return 0;
-    };
     QList<QByteArray> keys;
-    QList<QByteArray> args{num(request.cost), num(request.tokenEstimate)};
-    for (const LimitRule &r : request.rules) {
-        keys << prefix + r.key;
-        args << QByteArray::number(kindCode(r.kind)) << num(r.limit) << num(r.burst);
-    }
+    QList<QByteArray> args;
+    RedisLimitStore::decideArguments(request, prefix, &keys, &args);
     QList<QByteArray> argv{"EVALSHA", LimitScripts::sha1(LimitScripts::decide()),
                            QByteArray::number(keys.size())};
     return argv << keys << args;

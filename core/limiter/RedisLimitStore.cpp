@@ -200,6 +200,18 @@ void RedisLimitStore::rememberDenial(ThreadState &s, const LimitRequest &request
     s.denials.insert(rule.key, c);
 }
 
+void RedisLimitStore::decideArguments(const LimitRequest &request, const QByteArray &keyPrefix,
+                                      QList<QByteArray> *keys, QList<QByteArray> *args)
+{
+    keys->reserve(qsizetype(request.rules.size()));
+    args->reserve(2 + 3 * qsizetype(request.rules.size()));
+    *args << num(request.cost) << num(request.tokenEstimate);
+    for (const LimitRule &r : request.rules) {
+        *keys << keyPrefix + r.key;
+        *args << QByteArray::number(kindCode(r.kind)) << num(r.limit) << num(r.burst);
+    }
+}
+
 void RedisLimitStore::decide(const LimitRequest &request, Done done)
 {
     ThreadState &s = state();
@@ -214,13 +226,7 @@ void RedisLimitStore::decide(const LimitRequest &request, Done done)
         return;
     QList<QByteArray> keys;
     QList<QByteArray> args;
-    keys.reserve(qsizetype(request.rules.size()));
-    args.reserve(2 + 3 * qsizetype(request.rules.size()));
-    args << num(request.cost) << num(request.tokenEstimate);
-    for (const LimitRule &r : request.rules) {
-        keys << m_options.keyPrefix + r.key;
-        args << QByteArray::number(kindCode(r.kind)) << num(r.limit) << num(r.burst);
-    }
+    decideArguments(request, m_options.keyPrefix, &keys, &args);
     evalScript(
         LimitScripts::decide(), m_decideSha, keys, args,
         [this, request, done = std::move(done)](const redisReply *reply, const QByteArray &error) {

@@ -42,6 +42,10 @@ public:
     qint64 activeKeys() const override { return 0; }  // counted by FallbackLimitStore
 
     const Options &options() const { return m_options; }
+    // The KEYS and ARGV of LimitScripts::decide() for `request` (bench/redis_bench.cpp sends
+    // the same command through redis-benchmark).
+    static void decideArguments(const LimitRequest &request, const QByteArray &keyPrefix,
+                                QList<QByteArray> *keys, QList<QByteArray> *args);
 
 private:
     struct CachedDenial
