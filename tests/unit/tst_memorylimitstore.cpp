@@ -3,6 +3,7 @@
 // builds a request's rules from a key's and a user's effective limits.
 #include "CalendarMonth.h"
 #include "CounterFamily.h"
+#include "LimitTestRules.h"
 #include "Limiter.h"
 #include "MemoryLimitStore.h"
 #include "MetricsRegistry.h"
@@ -14,6 +15,7 @@
 #include <thread>
 
 using namespace sluice;
+using namespace sluice::test;
 
 namespace {
 
@@ -28,47 +30,10 @@ qint64 utcUs(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0)
     return QDateTime(QDate(y, m, d), QTime(hh, mm, ss), Qt::UTC).toMSecsSinceEpoch() * 1000;
 }
 
-LimitRule makeRule(const QByteArray &key, LimitKind kind, double limit, double burst = 0)
-{
-    LimitRule r;
-    r.key = key;
-    r.name = "key-" + key;
-    r.scope = LimitScope::Key;
-    r.kind = kind;
-    r.limit = limit;
-    r.burst = burst;
-    return r;
-}
-
 // Negligible refill: a bucket of `burst` that comes back at one request per ~30 years.
 LimitRule rps(const QByteArray &key, double burst, double perSecond = 1e-9)
 {
     return makeRule(key, LimitKind::RequestRate, perSecond, burst);
-}
-LimitRule rpm(const QByteArray &key, double limit)
-{
-    return makeRule(key, LimitKind::RequestsPerMinute, limit);
-}
-LimitRule tpm(const QByteArray &key, double limit)
-{
-    return makeRule(key, LimitKind::TokensPerMinute, limit);
-}
-LimitRule monthlyRequests(const QByteArray &key, double limit)
-{
-    return makeRule(key, LimitKind::MonthlyRequests, limit);
-}
-LimitRule monthlyTokens(const QByteArray &key, double limit)
-{
-    return makeRule(key, LimitKind::MonthlyTokens, limit);
-}
-
-LimitRequest request(std::vector<LimitRule> rules, double cost = 1, double tokens = 0)
-{
-    LimitRequest r;
-    r.rules = std::move(rules);
-    r.cost = cost;
-    r.tokenEstimate = tokens;
-    return r;
 }
 
 // What is left of `rule` at `now`, read without changing it: a request larger than the rule

@@ -8,6 +8,7 @@
 #include "FallbackLimitStore.h"
 #include "HealthCheck.h"
 #include "LimitScripts.h"
+#include "LimitTestRules.h"
 #include "MemoryLimitStore.h"
 #include "MetricsRegistry.h"
 #include "RedisCheck.h"
@@ -28,6 +29,7 @@
 #include <memory>
 
 using namespace sluice;
+using namespace sluice::test;
 using sluice::test::RedisServer;
 
 namespace {
@@ -119,49 +121,11 @@ double commands(const MetricsRegistry &registry, const QByteArray &command)
     return metric(registry, "gateway_redis_commands_total{command=\"" + command + "\"}");
 }
 
-LimitRule makeRule(const QByteArray &key, LimitKind kind, double limit, double burst = 0,
-                   LimitScope scope = LimitScope::Key)
-{
-    LimitRule r;
-    r.key = key;
-    r.name = "key-" + key;
-    r.scope = scope;
-    r.kind = kind;
-    r.limit = limit;
-    r.burst = burst;
-    return r;
-}
-
 // A bucket of `burst` that refills at `perSecond` (by default one request per 1000 s: no
 // refill within a test).
 LimitRule rps(const QByteArray &key, double burst, double perSecond = 0.001)
 {
     return makeRule(key, LimitKind::RequestRate, perSecond, burst);
-}
-LimitRule rpm(const QByteArray &key, double limit)
-{
-    return makeRule(key, LimitKind::RequestsPerMinute, limit);
-}
-LimitRule tpm(const QByteArray &key, double limit)
-{
-    return makeRule(key, LimitKind::TokensPerMinute, limit);
-}
-LimitRule monthlyRequests(const QByteArray &key, double limit)
-{
-    return makeRule(key, LimitKind::MonthlyRequests, limit);
-}
-LimitRule monthlyTokens(const QByteArray &key, double limit)
-{
-    return makeRule(key, LimitKind::MonthlyTokens, limit);
-}
-
-LimitRequest request(std::vector<LimitRule> rules, double cost = 1, double tokens = 0)
-{
-    LimitRequest r;
-    r.rules = std::move(rules);
-    r.cost = cost;
-    r.tokenEstimate = tokens;
-    return r;
 }
 
 LimitSettlement settlement(std::vector<LimitRule> rules, double delta, const char *store)
