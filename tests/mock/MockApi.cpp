@@ -162,8 +162,9 @@ void addProviderHeaders(Family family, quint64 seq, HeaderList *h)
         h->emplaceBack("x-ratelimit-remaining-tokens", "999000");
         h->emplaceBack("x-ratelimit-reset-tokens", "60ms");
     } else {
-        const QByteArray reset =
-            QDateTime::currentDateTimeUtc().addSecs(60).toString(Qt::ISODate).toLatin1();
+        // A reset no gateway limit can produce, so tests can tell the provider's value from
+        // Sluice's own (now + 60 s collided with a per-minute limit's reset in the same second).
+        const QByteArray reset = "2099-12-31T23:59:59Z";
         h->emplaceBack("request-id", id);
         h->emplaceBack("anthropic-organization-id", "mock-org");
         h->emplaceBack("anthropic-ratelimit-requests-limit", "4000");
