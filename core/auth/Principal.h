@@ -24,6 +24,10 @@ struct Principal
     QByteArray userTier;  // the user's tier
     EffectiveLimits keyLimits;
     EffectiveLimits userLimits;
+    // Per-model limits of the key (its tier's, overlaid with its own), most specific first:
+    // plain names before globs, longer globs before shorter. The first match applies.
+    QList<ResolvedModelLimit> modelLimits;
+    bool shadow = false;  // the key's, else its effective tier's: nothing is denied
     QStringList models;      // allow-list globs; empty = all
     qint64 expiresAtMs = 0;  // 0 = never
     bool userDisabled = false;

@@ -2,6 +2,7 @@
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QList>
 #include <QString>
 #include <QStringList>
 #include <optional>
@@ -48,10 +49,33 @@ struct PrincipalDefaults
     LimitOverrides key;
 };
 
+// The limits of one model on a tier or a key ("[tier.pro.model.gpt-4o]"): counted per key and
+// model, on top of the key's and user's own limits. `model` is a name or a glob as in key
+// allow-lists ("gpt-4o", "claude-*"). Unset fields are unlimited; a key's entry for the same
+// model overrides its tier's field by field.
+struct ModelLimit
+{
+    QString model;
+    LimitOverrides limits;
+    bool operator==(const ModelLimit &) const = default;
+};
+
+// A ModelLimit resolved for one key (tier's entry overlaid with the key's).
+struct ResolvedModelLimit
+{
+    QString model;  // name or glob
+    EffectiveLimits limits;
+    bool operator==(const ResolvedModelLimit &) const = default;
+};
+
 struct Tier
 {
     QString name;
     LimitOverrides limits;
+    // Shadow mode: limits are computed and would-be denials counted and logged as shadow
+    // violations, but nothing is denied. For trying new limits on live traffic.
+    bool shadow = false;
+    QList<ModelLimit> modelLimits;
     QDateTime createdAt;
     QDateTime updatedAt;
 };
@@ -77,7 +101,9 @@ struct ApiKey
     QByteArray hash;  // SHA-256 of the plaintext key (32 bytes)
     QString tier;     // empty = the user's tier
     LimitOverrides limits;
-    QStringList models;                         // allow-list of model globs; empty = every model
+    std::optional<bool> shadow;     // nullopt = its effective tier's
+    QList<ModelLimit> modelLimits;  // over its effective tier's, field by field
+    QStringList models;             // allow-list of model globs; empty = every model
     QString status = QStringLiteral("active");  // active | revoked
     QDateTime createdAt;
     QDateTime lastUsedAt;  // invalid = never
