@@ -1,6 +1,7 @@
 #include "Gateway.h"
 
 #include "AdminApi.h"
+#include "AnonymousLimits.h"
 #include "ApiFamily.h"
 #include "ApiRoutes.h"
 #include "CalendarMonth.h"
@@ -14,6 +15,7 @@
 #include "HttpFrontend.h"
 #include "IdentityRefresher.h"
 #include "IdentitySeeder.h"
+#include "IdentitySnapshot.h"
 #include "KeyAuthenticator.h"
 #include "KeyCache.h"
 #include "Limiter.h"
@@ -22,6 +24,7 @@
 #include "MemoryLimitStore.h"
 #include "MetricsRegistry.h"
 #include "Migrator.h"
+#include "ModelGlob.h"
 #include "MonthToDateUsage.h"
 #include "OpsEndpoints.h"
 #include "Principal.h"
@@ -114,6 +117,9 @@ bool Gateway::start(QString *error)
         },
         [proxy = m_proxy.get()](HttpResponder r, const Principal &p) {
             proxy->listModels(std::move(r), p);
+        },
+        [anonymous = m_anonymousLimits.get()](HttpResponder r, KeyAuthenticator::Outcome o) {
+            anonymous->refuse(std::move(r), std::move(o));
         });
 
     ServerOptions options;
@@ -302,6 +308,7 @@ bool Gateway::startProxy(QString *error)
     }
     m_limiter = std::make_unique<Limiter>(makeLimitStore(), *costs, *m_registry);
     m_proxy->setLimiter(m_limiter.get());
+    m_anonymousLimits = std::make_unique<AnonymousLimits>(*m_limiter, *m_keyCache);
     // Every denial into the violations table, monthly quotas watched for 80 % and 100 %
     // alerts: both write to the ledger database from threads of their own.
     ViolationLog::Options violationOptions;
@@ -370,13 +377,35 @@ bool Gateway::seedMonthlyQuotas(QString *error)
     };
     QHash<qint64, Used> users;
     QHash<qint64, Used> keys;
+    // Per-model quotas count under the key's first pattern matching the row's model, as the
+    // proxy counts them.
+    QHash<qint64, const Principal *> withModelLimits;
+    if (const IdentitySnapshot *snapshot = m_keyCache->current()) {
+        for (const auto &p : snapshot->principals()) {
+            if (!p->modelLimits.isEmpty())
+                withModelLimits.insert(p->keyId, p.get());
+        }
+    }
+    QHash<std::pair<qint64, QString>, Used> models;
     for (const MonthToDateRow &r : *rows) {
         const double requests = double(r.forwarded) * m_limiter->costs().costOf(r.route.toUtf8());
-        for (Used *u : {&users[r.userId], &keys[r.keyId]}) {
+        QList<Used *> counters{&users[r.userId], &keys[r.keyId]};
+        if (const Principal *p = withModelLimits.value(r.keyId)) {
+            for (const ResolvedModelLimit &m : p->modelLimits) {
+                if (ModelGlob::matches(m.model, r.model)) {
+                    counters << &models[{r.keyId, m.model}];
+                    break;
+                }
+            }
+        }
+        for (Used *u : counters) {
             u->requests += requests;
             u->tokens += double(r.tokens);
         }
     }
+    for (auto it = models.cbegin(); it != models.cend(); ++it)
+        m_limiter->seedMonthlyModel(QByteArray::number(it.key().first), it.key().second.toUtf8(),
+                                    it->requests, it->tokens);
     for (auto it = users.cbegin(); it != users.cend(); ++it)
         m_limiter->seedMonthly(LimitScope::User, QByteArray::number(it.key()), it->requests,
                                it->tokens);

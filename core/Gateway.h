@@ -16,6 +16,7 @@ class HealthChecker;
 class IdentityRefresher;
 class KeyAuthenticator;
 class KeyCache;
+class AnonymousLimits;
 class Limiter;
 class LimitStore;
 struct RedisMetrics;
@@ -88,6 +89,7 @@ private:
     std::unique_ptr<UpstreamTraffic> m_upstreamTraffic;
     std::unique_ptr<RedisMetrics> m_redisMetrics;  // before the limiter, which uses it
     std::unique_ptr<Limiter> m_limiter;
+    std::unique_ptr<AnonymousLimits> m_anonymousLimits;
     std::unique_ptr<ViolationLog> m_violations;
     std::unique_ptr<QuotaAlertMonitor> m_quotaAlerts;
     std::unique_ptr<ProxyHandler> m_proxy;

@@ -7,13 +7,16 @@
 
 namespace sluice {
 
-RouteHandler ApiRoutes::authenticated(KeyAuthenticator &auth, Handler handler)
+RouteHandler ApiRoutes::authenticated(KeyAuthenticator &auth, Handler handler, Refuser refuse)
 {
-    return [&auth, handler = std::move(handler)](HttpResponder r) {
+    return [&auth, handler = std::move(handler), refuse = std::move(refuse)](HttpResponder r) {
         const ApiFamily family = apiFamilyOf(r.request());
         KeyAuthenticator::Outcome outcome = auth.authenticate(r.request(), family);
         if (!outcome.principal) {
-            r.send(std::move(*outcome.rejection));
+            if (refuse)
+                refuse(std::move(r), std::move(outcome));
+            else
+                r.send(std::move(*outcome.rejection));
             return;
         }
         r.setPrincipal(outcome.principal->userIdText, outcome.principal->keyIdText);
@@ -22,7 +25,7 @@ RouteHandler ApiRoutes::authenticated(KeyAuthenticator &auth, Handler handler)
 }
 
 void ApiRoutes::registerRoutes(Router &router, KeyAuthenticator &auth, Handler forward,
-                               Handler models)
+                               Handler models, Refuser refuse)
 {
     struct Route
     {
@@ -39,8 +42,9 @@ void ApiRoutes::registerRoutes(Router &router, KeyAuthenticator &auth, Handler f
         {"POST", "/v1/messages/count_tokens"},
     };
     for (const Route &route : routes)
-        router.add(route.method, route.path, route.path,
-                   authenticated(auth, qstrcmp(route.method, "GET") == 0 ? models : forward));
+        router.add(
+            route.method, route.path, route.path,
+            authenticated(auth, qstrcmp(route.method, "GET") == 0 ? models : forward, refuse));
 
     // Any other /v1 path: authenticated first (no probing of the route table without a key),
     // then 404 in OpenAI's shape, for every method.
@@ -50,7 +54,7 @@ void ApiRoutes::registerRoutes(Router &router, KeyAuthenticator &auth, Handler f
                             r.request().path().toByteArray()));
     };
     for (const char *method : {"GET", "POST", "PUT", "PATCH", "DELETE"})
-        router.addPrefix(method, "/v1/", "/v1/*", authenticated(auth, unknown));
+        router.addPrefix(method, "/v1/", "/v1/*", authenticated(auth, unknown, refuse));
 }
 
 }  // namespace sluice

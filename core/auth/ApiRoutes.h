@@ -1,12 +1,12 @@
 #pragma once
 
+#include "KeyAuthenticator.h"
 #include "Router.h"
 
 #include <functional>
 
 namespace sluice {
 
-class KeyAuthenticator;
 class Router;
 struct Principal;
 
@@ -17,10 +17,12 @@ class ApiRoutes
 {
 public:
     using Handler = std::function<void(HttpResponder, const Principal &)>;
+    // Answers a request authentication refused; none: its rejection is sent as it is.
+    using Refuser = std::function<void(HttpResponder, KeyAuthenticator::Outcome)>;
     static void registerRoutes(Router &router, KeyAuthenticator &auth, Handler forward,
-                               Handler models);
+                               Handler models, Refuser refuse = {});
     // Wraps `handler` so it only runs for an authenticated principal.
-    static RouteHandler authenticated(KeyAuthenticator &auth, Handler handler);
+    static RouteHandler authenticated(KeyAuthenticator &auth, Handler handler, Refuser refuse = {});
 };
 
 }  // namespace sluice

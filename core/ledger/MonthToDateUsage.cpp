@@ -10,10 +10,11 @@ std::optional<QList<MonthToDateRow>> MonthToDateUsage::load(DatabaseConnection &
                                                             const QDateTime &monthStart,
                                                             QString *error)
 {
-    auto q = db.query(QStringLiteral("SELECT user_id, key_id, route, "
+    auto q = db.query(QStringLiteral("SELECT user_id, key_id, route, model, "
                                      "SUM(CASE WHEN upstream <> '' THEN 1 ELSE 0 END), "
                                      "SUM(prompt_tokens + completion_tokens) "
-                                     "FROM usage WHERE at >= ? GROUP BY user_id, key_id, route"),
+                                     "FROM usage WHERE at >= ? "
+                                     "GROUP BY user_id, key_id, route, model"),
                       {monthStart.toUTC().toString(Qt::ISODateWithMs)}, error);
     if (!q)
         return std::nullopt;
@@ -23,8 +24,9 @@ std::optional<QList<MonthToDateRow>> MonthToDateUsage::load(DatabaseConnection &
         r.userId = q->value(0).toLongLong();
         r.keyId = q->value(1).toLongLong();
         r.route = q->value(2).toString();
-        r.forwarded = q->value(3).toLongLong();
-        r.tokens = q->value(4).toLongLong();
+        r.model = q->value(3).toString();
+        r.forwarded = q->value(4).toLongLong();
+        r.tokens = q->value(5).toLongLong();
         rows << r;
     }
     return rows;

@@ -9,14 +9,15 @@ namespace sluice {
 
 class DatabaseConnection;
 
-// One key's use of one route since a month began, as the limiter counts it: requests that were
-// forwarded to an upstream (the gateway's own refusals and rate-limit denials name no upstream)
-// and the tokens of every request.
+// One key's use of one route and model since a month began, as the limiter counts it: requests that
+// were forwarded to an upstream (the gateway's own refusals and rate-limit denials name no
+// upstream) and the tokens of every request.
 struct MonthToDateRow
 {
     qint64 userId = 0;
     qint64 keyId = 0;
     QString route;
+    QString model;  // per-model monthly quotas match it against their patterns
     qint64 forwarded = 0;
     qint64 tokens = 0;
 };

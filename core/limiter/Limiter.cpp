@@ -6,13 +6,15 @@
 namespace sluice {
 namespace {
 
-void addRules(std::vector<LimitRule> &out, LimitScope scope, const QByteArray &id,
+// `keyOf` turns a suffix ("rps") into the store key of the rule.
+template <typename KeyOf>
+void addRules(std::vector<LimitRule> &out, LimitScope scope, const KeyOf &keyOf,
               const EffectiveLimits &l, bool countsTokens)
 {
     const QByteArray scopeName = LimitRule::scopeName(scope);
     const auto add = [&](LimitKind kind, const char *suffix, double limit, double burst = 0) {
         LimitRule r;
-        r.key = Limiter::ruleKey(scope, id, suffix);
+        r.key = keyOf(suffix);
         r.name = scopeName + '-' + suffix;
         r.scope = scope;
         r.kind = kind;
@@ -47,7 +49,11 @@ Limiter::Limiter(std::unique_ptr<LimitStore> store, CostTable costs, MetricsRegi
       m_hits(metrics.counter("gateway_rate_limit_hits_total",
                              "Requests denied by a rate limit, by the kind of limit "
                              "(user, key, model, ip, tokens, monthly) and the key's tier.",
-                             {"type", "tier"}))
+                             {"type", "tier"})),
+      m_shadowHits(metrics.counter("gateway_rate_limit_shadow_hits_total",
+                                   "Requests a limit in shadow mode would have denied (they were "
+                                   "let through), by the kind of limit and the key's tier.",
+                                   {"type", "tier"}))
 {
     LimitStore *s = m_store.get();
     metrics.addCallbackGauge(
@@ -59,23 +65,64 @@ Limiter::Limiter(std::unique_ptr<LimitStore> store, CostTable costs, MetricsRegi
 
 Limiter::~Limiter() = default;
 
-QByteArray Limiter::ruleKey(LimitScope scope, const QByteArray &id, const char *suffix)
+QByteArray Limiter::ruleKey(LimitScope scope, const QByteArray &id, QByteArrayView suffix)
 {
-    return '{' + QByteArray(LimitRule::scopeName(scope)).left(1) + ':' + id + "}:" + suffix;
+    QByteArray key;
+    key.reserve(id.size() + suffix.size() + 5);
+    key.append('{').append(LimitRule::scopeName(scope)[0]).append(':').append(id).append("}:");
+    return key.append(suffix);
+}
+
+QByteArray Limiter::modelRuleKey(const QByteArray &keyId, const QByteArray &pattern,
+                                 QByteArrayView suffix)
+{
+    return ruleKey(LimitScope::Key, keyId,
+                   QByteArray("model:").append(pattern).append(':').append(suffix));
+}
+
+std::vector<LimitRule> Limiter::ipRules(const QByteArray &address, const EffectiveLimits &l)
+{
+    EffectiveLimits requestsOnly;
+    requestsOnly.requestsPerSecond = l.requestsPerSecond;
+    requestsOnly.burst = l.burst;
+    requestsOnly.requestsPerMinute = l.requestsPerMinute;
+    requestsOnly.monthlyRequests = l.monthlyRequests;
+    std::vector<LimitRule> rules;
+    addRules(
+        rules, LimitScope::Ip,
+        [&](const char *suffix) { return ruleKey(LimitScope::Ip, address, suffix); }, requestsOnly,
+        false);
+    return rules;
 }
 
 void Limiter::seedMonthly(LimitScope scope, const QByteArray &id, double requests, double tokens)
+{
+    seedMonthlyRules(
+        scope, [&](const char *suffix) { return ruleKey(scope, id, suffix); }, requests, tokens);
+}
+
+void Limiter::seedMonthlyModel(const QByteArray &keyId, const QByteArray &pattern, double requests,
+                               double tokens)
+{
+    seedMonthlyRules(
+        LimitScope::Model, [&](const char *suffix) { return modelRuleKey(keyId, pattern, suffix); },
+        requests, tokens);
+}
+
+void Limiter::seedMonthlyRules(LimitScope scope,
+                               const std::function<QByteArray(const char *)> &keyOf,
+                               double requests, double tokens)
 {
     LimitRule rule;
     rule.scope = scope;
     if (requests > 0) {
         rule.kind = LimitKind::MonthlyRequests;
-        rule.key = ruleKey(scope, id, "monthly-requests");
+        rule.key = keyOf("monthly-requests");
         m_store->seedMonthly(rule, requests);
     }
     if (tokens > 0) {
         rule.kind = LimitKind::MonthlyTokens;
-        rule.key = ruleKey(scope, id, "monthly-tokens");
+        rule.key = keyOf("monthly-tokens");
         m_store->seedMonthly(rule, tokens);
     }
 }
@@ -85,8 +132,22 @@ std::vector<LimitRule> Limiter::rulesFor(const LimitSubject &subject, bool count
     std::vector<LimitRule> rules;
     rules.reserve(10);
     // Key first: when a key and its user deny alike, the answer names the key.
-    addRules(rules, LimitScope::Key, subject.keyId, subject.keyLimits, countsTokens);
-    addRules(rules, LimitScope::User, subject.userId, subject.userLimits, countsTokens);
+    addRules(
+        rules, LimitScope::Key,
+        [&](const char *suffix) { return ruleKey(LimitScope::Key, subject.keyId, suffix); },
+        subject.keyLimits, countsTokens);
+    if (!subject.modelPattern.isEmpty()) {
+        addRules(
+            rules, LimitScope::Model,
+            [&](const char *suffix) {
+                return modelRuleKey(subject.keyId, subject.modelPattern, suffix);
+            },
+            subject.modelLimits, countsTokens);
+    }
+    addRules(
+        rules, LimitScope::User,
+        [&](const char *suffix) { return ruleKey(LimitScope::User, subject.userId, suffix); },
+        subject.userLimits, countsTokens);
     return rules;
 }
 
@@ -100,13 +161,14 @@ LimitRequest Limiter::requestFor(const LimitSubject &subject, QByteArrayView pat
     return r;
 }
 
-void Limiter::check(const LimitRequest &request, const QByteArray &tier, LimitStore::Done done)
+void Limiter::check(const LimitRequest &request, const QByteArray &tier, LimitStore::Done done,
+                    bool shadow)
 {
-    m_store->decide(request, [this, tier, done = std::move(done)](LimitDecision d) {
+    m_store->decide(request, [this, tier, shadow, done = std::move(done)](LimitDecision d) {
         if (!d.unavailable)
             m_checks.inc({d.store});
         if (!d.allowed && d.denied >= 0)
-            m_hits.inc({d.rules[size_t(d.denied)].typeName(), tier});
+            (shadow ? m_shadowHits : m_hits).inc({d.rules[size_t(d.denied)].typeName(), tier});
         done(std::move(d));
     });
 }

@@ -191,12 +191,17 @@ HttpResponse RateLimitHeaders::denial(const LimitDecision &d, ApiFamily family,
         quota ? "insufficient_quota" : (rule.countsTokens() ? "tokens" : "requests");
     HttpResponse r = apiError(family, 429, code, message, type);
     apply(r.headers, d, family, tier);
-    const qint64 wait = std::max<qint64>(st.retryAfterUs, 1000);
-    r.headers.add("Retry-After", QByteArray::number(ceilSeconds(wait)));
-    r.headers.add("retry-after-ms", QByteArray::number((wait + 999) / 1000));
-    if (!shouldRetry(d))
-        r.headers.add("x-should-retry", "false");
+    addRetryAfter(r.headers, st.retryAfterUs, shouldRetry(d));
     return r;
+}
+
+void RateLimitHeaders::addRetryAfter(HttpHeaders &headers, qint64 waitUs, bool retry)
+{
+    const qint64 wait = std::max<qint64>(waitUs, 1000);
+    headers.set("Retry-After", QByteArray::number(ceilSeconds(wait)));
+    headers.set("retry-after-ms", QByteArray::number((wait + 999) / 1000));
+    if (!retry)
+        headers.set("x-should-retry", "false");
 }
 
 }  // namespace sluice

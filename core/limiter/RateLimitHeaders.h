@@ -30,6 +30,10 @@ public:
     // limit, and waits over 60 s.
     static bool shouldRetry(const LimitDecision &decision);
 
+    // Retry-After (whole seconds, rounded up), retry-after-ms, and x-should-retry: false when
+    // `retry` is not.
+    static void addRetryAfter(HttpHeaders &headers, qint64 waitUs, bool retry);
+
     static void removeRateLimitHeaders(HttpHeaders &headers);
     static bool isRateLimitHeader(QByteArrayView name);
 };

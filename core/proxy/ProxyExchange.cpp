@@ -113,11 +113,16 @@ ProxyExchange::ProxyExchange(const ProxyHandler &handler, HttpResponder responde
       m_keyId(principal.keyId),
       m_userName(principal.userName.toUtf8()),
       m_allowedModels(principal.models),
-      m_subject{principal.userIdText, principal.keyIdText, principal.tier, principal.userLimits,
-                principal.keyLimits},
+      m_modelLimits(principal.modelLimits),
       m_startNs(nowNs())
 {
     m_anthropic = m_family == ApiFamily::Anthropic;
+    m_subject.userId = principal.userIdText;
+    m_subject.keyId = principal.keyIdText;
+    m_subject.tier = principal.tier;
+    m_subject.userLimits = principal.userLimits;
+    m_subject.keyLimits = principal.keyLimits;
+    m_subject.shadow = principal.shadow;
 }
 
 double ProxyExchange::tokenEstimate(const QJsonObject &o) const
@@ -148,6 +153,7 @@ void ProxyExchange::recordLimitEvents(const LimitDecision &d)
             v.limitType = rule.typeName();
             v.tier = m_subject.tier;
             v.route = m_responder.request().path().toByteArray();
+            v.shadow = m_subject.shadow;
             violations->record(v);
         }
     }
@@ -213,6 +219,14 @@ void ProxyExchange::onDecision(LimitDecision decision)
                       "The gateway cannot check rate limits right now (its shared limit store is "
                       "unreachable). Please retry shortly.");
     }
+    if (!decision.allowed && m_subject.shadow) {
+        // Shadow mode: counted and logged as a would-be denial, then served. A denied decision
+        // took nothing from the store, so there is nothing to settle or release.
+        qCDebug(lcGateway).noquote()
+            << "shadow mode: key" << m_subject.keyId << "would have been denied by"
+            << decision.rules[size_t(decision.denied)].name;
+        return attempt();
+    }
     if (!decision.allowed) {
         m_countsTokens = false;
         m_responder.send(RateLimitHeaders::denial(decision, m_family, m_subject.tier));
@@ -231,7 +245,7 @@ double ProxyExchange::sinceStart() const
 void ProxyExchange::reject(int status, QByteArrayView code, QByteArrayView message)
 {
     HttpResponse r = apiError(m_family, status, code, message);
-    if (m_decision)
+    if (m_decision && !m_subject.shadow)
         RateLimitHeaders::apply(r.headers, *m_decision, m_family, m_subject.tier);
     m_responder.send(std::move(r));
     finish(status);
@@ -273,6 +287,14 @@ void ProxyExchange::start(bool listModels)
         }
         if (m_countsTokens)
             m_tokenEstimate = tokenEstimate(o);
+        // The key's first per-model entry that matches (most specific first) adds its limits.
+        for (const ResolvedModelLimit &m : std::as_const(m_modelLimits)) {
+            if (ModelGlob::matches(m.model, m_model)) {
+                m_subject.modelPattern = m.model.toUtf8();
+                m_subject.modelLimits = m.limits;
+                break;
+            }
+        }
         if (!m_allowedModels.isEmpty() && !ModelGlob::matchesAny(m_allowedModels, m_model)) {
             return reject(
                 403, "model_not_allowed",
@@ -297,8 +319,9 @@ void ProxyExchange::start(bool listModels)
     if (Limiter *limiter = m_handler.limiter()) {
         const LimitRequest request = limiter->requestFor(m_subject, path, m_tokenEstimate);
         auto self = shared_from_this();
-        limiter->check(request, m_subject.tier,
-                       [self](LimitDecision d) { self->onDecision(std::move(d)); });
+        limiter->check(
+            request, m_subject.tier, [self](LimitDecision d) { self->onDecision(std::move(d)); },
+            m_subject.shadow);
         return;
     }
     attempt();
@@ -339,9 +362,55 @@ UpstreamRequest ProxyExchange::buildRequest(const UpstreamConfig &upstream) cons
 
 void ProxyExchange::attempt()
 {
+    if (m_done)
+        return;
     ++m_index;
+    if (m_index >= m_candidates.size())
+        return rejectUpstreamsBusy();
+    const UpstreamConfig *upstream = m_candidates.at(m_index);
+    auto self = shared_from_this();
+    m_handler.upstreamGuard().admit(*upstream, m_countsTokens ? m_tokenEstimate : 0,
+                                    [self, upstream](UpstreamGuard::Admission a) {
+                                        self->onAdmission(upstream, std::move(a));
+                                    });
+}
+
+void ProxyExchange::onAdmission(const UpstreamConfig *upstream, UpstreamGuard::Admission a)
+{
+    if (m_done)
+        return m_handler.upstreamGuard().settle(a, 0);
+    if (!a.allowed) {
+        qCDebug(lcGateway).noquote() << "upstream" << upstream->name << "skipped:" << a.reason
+                                     << "for another" << a.waitMs << "ms";
+        m_busyWaitMs = m_busyWaitMs < 0 ? a.waitMs : std::min(m_busyWaitMs, a.waitMs);
+        return attempt();
+    }
+    m_admission = std::move(a);
+    send(upstream);
+}
+
+void ProxyExchange::rejectUpstreamsBusy()
+{
+    // Every upstream serving the model is at its own quota or resting after a 429: the client
+    // hears when the first of them takes requests again.
+    const qint64 waitMs = std::max<qint64>(1, m_busyWaitMs);
+    m_countsTokens = false;
+    HttpResponse r = apiError(m_family, 429, "upstream_rate_limited",
+                              QByteArray("Every upstream serving this model is at its rate limit "
+                                         "right now. Please try again in ") +
+                                  RateLimitHeaders::openAiDuration(waitMs * 1000) + '.',
+                              "requests");
+    if (m_decision && !m_subject.shadow)
+        RateLimitHeaders::apply(r.headers, *m_decision, m_family, m_subject.tier);
+    RateLimitHeaders::addRetryAfter(r.headers, waitMs * 1000, waitMs <= 60'000);
+    m_responder.send(std::move(r));
+    finish(429);
+}
+
+void ProxyExchange::send(const UpstreamConfig *upstream)
+{
     ++m_attempts;
-    m_upstream = m_candidates.at(m_index);
+    m_upstream = upstream;
     m_attemptStartNs = nowNs();
     m_firstByteNs = 0;
     auto self = shared_from_this();  // the callbacks own the exchange while the call runs
@@ -363,6 +432,8 @@ bool ProxyExchange::failOver(const QString &why)
                                 << m_candidates.at(m_index + 1)->name;
     if (m_call)
         std::exchange(m_call, nullptr)->cancel();
+    // The upstream spent no tokens on a request it failed: its reservation goes back.
+    m_handler.upstreamGuard().settle(std::exchange(m_admission, {}), 0);
     m_status = 0;
     m_headers.clear();
     m_buffered.clear();
@@ -392,7 +463,8 @@ HttpHeaders ProxyExchange::responseHeaders(const HttpHeaders &upstream) const
         else
             out.add(name, value);
     }
-    if (m_decision)
+    // Shadow mode leaves clients exactly as without limits: no rate-limit headers either.
+    if (m_decision && !m_subject.shadow)
         RateLimitHeaders::apply(out, *m_decision, m_family, m_subject.tier);
     return out;
 }
@@ -410,6 +482,18 @@ void ProxyExchange::onHead(const HttpMessageHead &head)
         t->record(m_upstream->name, head.status < 500, QDateTime::currentMSecsSinceEpoch());
     if (head.status >= 500 && failOver(QStringLiteral("answered %1").arg(head.status)))
         return;
+    if (head.status == 429) {
+        // The provider key's quota is spent: rest this upstream as long as it asked, try
+        // another one, or tell the client how long to wait (never the provider's own answer:
+        // it describes the operator's account).
+        const qint64 wait = m_handler.upstreamGuard().rateLimited(*m_upstream, head.headers);
+        m_busyWaitMs = m_busyWaitMs < 0 ? wait : std::min(m_busyWaitMs, wait);
+        if (failOver(QStringLiteral("answered 429")))
+            return;
+        if (m_call)
+            std::exchange(m_call, nullptr)->cancel();
+        return rejectUpstreamsBusy();
+    }
     m_status = head.status;
     m_headers = responseHeaders(head.headers);
     m_streaming = head.headers.value("Content-Type").startsWith("text/event-stream");
@@ -544,11 +628,12 @@ void ProxyExchange::finish(int status)
         m_usage.prompt = qMax<qint64>(1, m_body.size() / 4);
         m_usage.completion = m_contentBytes / 4;
     }
+    // Token limits reserved an estimate: the real count replaces it (none when no upstream
+    // accepted the request).
+    const bool counted = m_countsTokens && (m_usage.found || estimated);
+    const double actual = counted ? double(m_usage.prompt + m_usage.completion) : 0;
+    m_handler.upstreamGuard().settle(m_admission, actual);
     if (m_decision) {
-        // Token limits reserved an estimate: the real count replaces it (none when no upstream
-        // accepted the request).
-        const bool counted = m_countsTokens && (m_usage.found || estimated);
-        const double actual = counted ? double(m_usage.prompt + m_usage.completion) : 0;
         m_handler.limiter()->settle(*m_decision, actual);
         m_handler.limiter()->release(*m_decision);
         observeMonthlyTokens(*m_decision, actual);

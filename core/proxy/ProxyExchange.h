@@ -6,6 +6,7 @@
 #include "Limiter.h"
 #include "SseParser.h"
 #include "TokenUsage.h"
+#include "UpstreamGuard.h"
 #include "UpstreamPool.h"
 
 #include <QJsonObject>
@@ -30,7 +31,12 @@ public:
     void start(bool listModels);
 
 private:
+    // Asks the next candidate upstream whether it takes the request now (its own quota and
+    // 429 pauses), and sends it there; none left: 429 with the shortest wait.
     void attempt();
+    void onAdmission(const UpstreamConfig *upstream, UpstreamGuard::Admission admission);
+    void send(const UpstreamConfig *upstream);
+    void rejectUpstreamsBusy();
     void onHead(const HttpMessageHead &head);
     void onBody(QByteArrayView data);
     void onComplete();
@@ -59,6 +65,7 @@ private:
     QByteArray m_userName;
     QStringList m_allowedModels;
     LimitSubject m_subject;
+    QList<ResolvedModelLimit> m_modelLimits;  // the key's, most specific first
     std::optional<LimitDecision> m_decision;  // set once the limiter has allowed the request
     double m_tokenEstimate = 0;
 
@@ -73,6 +80,8 @@ private:
     int m_attempts = 0;
     std::shared_ptr<UpstreamCall> m_call;
     const UpstreamConfig *m_upstream = nullptr;
+    UpstreamGuard::Admission m_admission;  // the current upstream's reservation
+    qint64 m_busyWaitMs = -1;              // shortest wait of an upstream that refused
 
     int m_status = 0;
     bool m_streaming = false;

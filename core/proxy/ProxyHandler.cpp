@@ -2,6 +2,7 @@
 
 #include "ModelGlob.h"
 #include "ProxyExchange.h"
+#include "ProxyMetrics.h"
 
 namespace sluice {
 
@@ -11,8 +12,17 @@ ProxyHandler::ProxyHandler(QList<UpstreamConfig> upstreams, ProxyMetrics &metric
       m_metrics(metrics),
       m_ledger(ledger),
       m_traffic(traffic),
-      m_options(options)
+      m_options(options),
+      m_guard(std::make_unique<UpstreamGuard>(m_upstreams, metrics.upstreamThrottled))
 {}
+
+ProxyHandler::~ProxyHandler() = default;
+
+void ProxyHandler::setLimiter(Limiter *limiter)
+{
+    m_limiter = limiter;
+    m_guard->setLimiter(limiter);
+}
 
 QList<const UpstreamConfig *> ProxyHandler::candidates(bool anthropic, const QString &model) const
 {

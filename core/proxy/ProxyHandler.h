@@ -2,8 +2,10 @@
 
 #include "HttpResponder.h"
 #include "UpstreamConfig.h"
+#include "UpstreamGuard.h"
 
 #include <QList>
+#include <memory>
 
 namespace sluice {
 
@@ -29,6 +31,7 @@ public:
     };
     ProxyHandler(QList<UpstreamConfig> upstreams, ProxyMetrics &metrics, UsageLedger *ledger,
                  UpstreamTraffic *traffic, Options options);
+    ~ProxyHandler();
 
     // POST routes with a JSON body naming the model.
     void forward(HttpResponder responder, const Principal &principal) const;
@@ -45,8 +48,9 @@ public:
     UpstreamTraffic *traffic() const { return m_traffic; }
     const Options &options() const { return m_options; }
     // Checked before every forwarded request; none = no rate limits (unit tests).
-    void setLimiter(Limiter *limiter) { m_limiter = limiter; }
+    void setLimiter(Limiter *limiter);
     Limiter *limiter() const { return m_limiter; }
+    UpstreamGuard &upstreamGuard() const { return *m_guard; }
     // Where denials are recorded, and who watches monthly quotas; none = neither (unit tests).
     void setViolationLog(ViolationLog *violations) { m_violations = violations; }
     ViolationLog *violationLog() const { return m_violations; }
@@ -59,6 +63,7 @@ private:
     UsageLedger *m_ledger;
     UpstreamTraffic *m_traffic;
     Options m_options;
+    std::unique_ptr<UpstreamGuard> m_guard;
     Limiter *m_limiter = nullptr;
     ViolationLog *m_violations = nullptr;
     QuotaAlertMonitor *m_quotaAlerts = nullptr;

@@ -14,6 +14,11 @@ ProxyMetrics::ProxyMetrics(MetricsRegistry &r, std::vector<double> buckets, int 
           r.counter("gateway_upstream_errors_total",
                     "Upstream requests that got no complete answer, by upstream and kind.",
                     {"upstream", "kind"})),
+      upstreamThrottled(r.counter(
+          "gateway_upstream_throttled_total",
+          "Requests not sent to an upstream to keep within its quota, by upstream and reason "
+          "(limit: its requests_per_minute or tokens_per_minute; cooldown: it answered 429).",
+          {"upstream", "reason"})),
       upstreamDuration(r.histogram("gateway_upstream_duration_seconds",
                                    "Time from sending a request upstream to the end of its answer.",
                                    {"upstream"}, buckets)),

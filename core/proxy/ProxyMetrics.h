@@ -16,6 +16,7 @@ struct ProxyMetrics
 
     CounterFamily &upstreamRequests;    // gateway_upstream_requests_total{upstream,code}
     CounterFamily &upstreamErrors;      // gateway_upstream_errors_total{upstream,kind}
+    CounterFamily &upstreamThrottled;   // gateway_upstream_throttled_total{upstream,reason}
     HistogramFamily &upstreamDuration;  // gateway_upstream_duration_seconds{upstream}
     HistogramFamily &timeToFirstByte;   // gateway_time_to_first_byte_seconds{upstream}
     CounterFamily &promptTokens;        // gateway_prompt_tokens_total{model}

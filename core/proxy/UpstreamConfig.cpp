@@ -54,6 +54,17 @@ bool applyInt(int &field, const QString &section, const QString &key, const QStr
     return true;
 }
 
+bool applyCount(qint64 &field, const QString &section, const QString &key, const QString &text,
+                QString *error)
+{
+    bool ok = false;
+    const qint64 v = text.toLongLong(&ok);
+    if (!ok || v < 0)
+        return fail(error, section, key, text, QStringLiteral("a non-negative integer"));
+    field = v;
+    return true;
+}
+
 UpstreamConfig builtIn(const QString &name, const QProcessEnvironment &env)
 {
     UpstreamConfig u;
@@ -165,6 +176,10 @@ std::optional<QList<UpstreamConfig>> UpstreamConfigLoader::load(const IniSection
                 ok = applyInt(u.endpoint.maxConnections, section, key, text, 1, 100'000, error);
             } else if (key == QLatin1String("priority")) {
                 ok = applyInt(u.priority, section, key, text, 0, 1'000'000, error);
+            } else if (key == QLatin1String("requests_per_minute")) {
+                ok = applyCount(u.requestsPerMinute, section, key, text, error);
+            } else if (key == QLatin1String("tokens_per_minute")) {
+                ok = applyCount(u.tokensPerMinute, section, key, text, error);
             } else if (key == QLatin1String("ca_file")) {
                 u.endpoint.caFile = text;
             } else if (key == QLatin1String("http_proxy")) {
@@ -173,7 +188,8 @@ std::optional<QList<UpstreamConfig>> UpstreamConfigLoader::load(const IniSection
                 *error = QStringLiteral(
                              "unknown key \"%1\" in [%2]: expected one of kind, base_url, "
                              "api_key, api_key_env, models, timeout_ms, connect_timeout_ms, "
-                             "idle_timeout_ms, max_connections, ca_file, http_proxy, priority")
+                             "idle_timeout_ms, max_connections, ca_file, http_proxy, priority, "
+                             "requests_per_minute, tokens_per_minute")
                              .arg(key, section);
                 return std::nullopt;
             }

@@ -28,6 +28,9 @@ struct UpstreamConfig
     QByteArray apiKey;   // the provider credential; never logged
     QStringList models;  // globs; the route's family and the model pick the upstream
     int priority = 100;  // lower first among upstreams serving the same model
+    // The provider key's own quota: the gateway never sends more (0 = no limit).
+    qint64 requestsPerMinute = 0;
+    qint64 tokensPerMinute = 0;
     UpstreamEndpoint endpoint;
 
     bool isAnthropic() const { return kind == Kind::Anthropic; }

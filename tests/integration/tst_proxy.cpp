@@ -706,6 +706,8 @@ private slots:
     void anthropicJson();
     void upstreamErrorsPassedThrough_data();
     void upstreamErrorsPassedThrough();
+    void upstream429AnsweredByTheGateway_data();
+    void upstream429AnsweredByTheGateway();
     void streams_data();
     void streams();
     void gatewayErrors();
@@ -879,15 +881,14 @@ void TestProxy::anthropicJson()
 }
 
 // Upstream error answers reach the client as the upstream wrote them, minus the provider's
-// rate-limit headers (the mock adds retry-after and *-remaining-requests: 0 to 429/503/529).
+// rate-limit headers (the mock adds retry-after and *-remaining-requests: 0 to 503/529). A 429
+// is the exception (upstream429AnsweredByTheGateway).
 void TestProxy::upstreamErrorsPassedThrough_data()
 {
     QTest::addColumn<bool>("anthropic");
     QTest::addColumn<int>("status");
-    QTest::newRow("openai 429") << false << 429;
     QTest::newRow("openai 400") << false << 400;
     QTest::newRow("openai 503") << false << 503;
-    QTest::newRow("anthropic 429") << true << 429;
     QTest::newRow("anthropic 529") << true << 529;
     QTest::newRow("anthropic 404") << true << 404;
 }
@@ -910,7 +911,7 @@ void TestProxy::upstreamErrorsPassedThrough()
     const HttpReply direct =
         httpRequest(m_mock->port(), "POST", path, mockControls(controls, anthropic), body);
     QCOMPARE(direct.status, status);
-    if (status == 429 || status == 503 || status == 529)
+    if (status == 503 || status == 529)
         QCOMPARE(direct.header("retry-after"), QByteArray("7"));  // so there is one to remove
     QVERIFY2(r.status == status, r.describe().constData());
     QCOMPARE(normalized(r.body), normalized(direct.body));
@@ -919,6 +920,47 @@ void TestProxy::upstreamErrorsPassedThrough()
     QCOMPARE(seenUpstream(*m_mock, requestId).size(), 1);
     // An error answer spent no tokens: nothing estimated.
     expectRow({requestId, status,
+               anthropic ? QStringLiteral("claude-haiku-4-5") : QStringLiteral("gpt-4o"),
+               QString::fromUtf8(path),
+               anthropic ? QStringLiteral("anthropic") : QStringLiteral("openai"), 0, 0});
+}
+
+// An upstream's 429 describes the operator's provider account: the client gets the gateway's
+// own 429 in its family's shape with the upstream's wait (no other upstream serves the model;
+// upstream rests and failover are tested in tst_ratelimit). Retry-After 0 keeps the shared
+// gateway's upstream from resting for the tests that follow.
+void TestProxy::upstream429AnsweredByTheGateway_data()
+{
+    QTest::addColumn<bool>("anthropic");
+    QTest::newRow("openai") << false;
+    QTest::newRow("anthropic") << true;
+}
+
+void TestProxy::upstream429AnsweredByTheGateway()
+{
+    QFETCH(bool, anthropic);
+    QVERIFY(m_gw);
+    const QByteArray path = anthropic ? "/v1/messages" : "/v1/chat/completions";
+    const QByteArray body =
+        anthropic ? R"({"model":"claude-haiku-4-5","max_tokens":8,"messages":[]})"
+                  : R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]})";
+    const HttpHeaderList controls{{"x-mock-status", "429"}, {"x-mock-retry-after", "0"}};
+    const HttpReply r = httpRequest(m_gw->port(), "POST", path,
+                                    anthropic ? anthropicHeaders(m_alice.secret, controls)
+                                              : openAiHeaders(m_alice.secret, controls),
+                                    body);
+    if (anthropic)
+        checkAnthropicError(r, 429, QStringLiteral("rate_limit_error"),
+                            QStringLiteral("at its rate limit"));
+    else
+        checkOpenAiError(r, 429, QStringLiteral("upstream_rate_limited"),
+                         QStringLiteral("at its rate limit"));
+    QVERIFY(!r.body.contains("Mock error"));
+    QCOMPARE(r.header("Retry-After"), QByteArray("1"));
+    QVERIFY(r.header("x-should-retry").isNull());
+    const QByteArray requestId = r.header("X-Request-Id");
+    QCOMPARE(seenUpstream(*m_mock, requestId).size(), 1);
+    expectRow({requestId, 429,
                anthropic ? QStringLiteral("claude-haiku-4-5") : QStringLiteral("gpt-4o"),
                QString::fromUtf8(path),
                anthropic ? QStringLiteral("anthropic") : QStringLiteral("openai"), 0, 0});
@@ -1552,9 +1594,10 @@ void TestProxy::ledgerCountsEveryRequest()
                          anthropic,
                          0,
                          0};
-    // 10. an upstream error answer: a row with its status, no tokens.
+    // 10. an upstream error answer: a row with its status, no tokens. (Retry-After 0: the
+    // upstream does not rest for the requests that follow.)
     r = json("/v1/chat/completions", R"({"model":"gpt-4o-mini","messages":[]})",
-             {{"x-mock-status", "429"}}, 429);
+             {{"x-mock-status", "429"}, {"x-mock-retry-after", "0"}}, 429);
     QCOMPARE(r.status, 429);
     expected << Expected{r.header("X-Request-Id"), 429, mini, chat, openai, 0, 0};
     // 11. no upstream for the model: a row, no tokens.
@@ -1626,8 +1669,9 @@ void TestProxy::ledgerCountsEveryRequest()
     QCOMPARE(metric(R"(gateway_upstream_requests_total{upstream="anthropic",code="200"})"), 3.0);
     QCOMPARE(metric(R"(gateway_time_to_first_byte_seconds_count{upstream="openai"})"), 8.0);
     QCOMPARE(metric(R"(gateway_time_to_first_byte_seconds_count{upstream="anthropic"})"), 3.0);
-    // Finished answers (the abandoned stream is not one).
-    QCOMPARE(metric(R"(gateway_upstream_duration_seconds_count{upstream="openai"})"), 7.0);
+    // Finished answers: not the abandoned stream, nor the 429, whose body the gateway does not
+    // read (it answers the client itself).
+    QCOMPARE(metric(R"(gateway_upstream_duration_seconds_count{upstream="openai"})"), 6.0);
     QCOMPARE(metric(R"(gateway_upstream_duration_seconds_count{upstream="anthropic"})"), 3.0);
     QCOMPARE(metric("gateway_ledger_rows_dropped_total"), 0.0);
     QCOMPARE(metric("gateway_ledger_queue_depth"), 0.0);

@@ -133,6 +133,27 @@ class TestRateLimit : public QObject
         return true;
     }
 
+    // How many requests the mock got with each provider key since its last reset.
+    QHash<QByteArray, int> upstreamRequestsByKey()
+    {
+        QHash<QByteArray, int> out;
+        for (const QJsonValue &r : m_mock.requests()) {
+            const QString auth = r.toObject()
+                                     .value(QLatin1String("headers"))
+                                     .toObject()
+                                     .value(QLatin1String("authorization"))
+                                     .toString();
+            ++out[auth.mid(7).toUtf8()];  // "Bearer "
+        }
+        return out;
+    }
+
+    static QByteArray chatFor(const char *model)
+    {
+        return QByteArray("{\"model\":\"") + model +
+               "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5}";
+    }
+
 private slots:
     void initTestCase()
     {
@@ -141,8 +162,19 @@ private slots:
         m_ini = m_dir.filePath(QStringLiteral("gateway.ini"));
         QFile ini(m_ini);
         QVERIFY(ini.open(QIODevice::WriteOnly));
-        ini.write(QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n\n"
+        // Upstream protection: "capped" may take 3 requests a minute; "primary" and "backup"
+        // (same mock, told apart by their provider keys) serve gpt-rest-*, "lone" gpt-lone-*.
+        ini.write(QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n"
+                                 "models = gpt-4o*, text-*\n\n"
                                  "[upstream.anthropic]\nkind = anthropic\nbase_url = %2\n\n"
+                                 "[upstream.capped]\nbase_url = %1\napi_key = sk-capped\n"
+                                 "models = gpt-capped-*\nrequests_per_minute = 3\n\n"
+                                 "[upstream.primary]\nbase_url = %1\napi_key = sk-primary\n"
+                                 "models = gpt-rest-*\npriority = 1\n\n"
+                                 "[upstream.backup]\nbase_url = %1\napi_key = sk-backup\n"
+                                 "models = gpt-rest-*\npriority = 2\n\n"
+                                 "[upstream.lone]\nbase_url = %1\napi_key = sk-lone\n"
+                                 "models = gpt-lone-*\n\n"
                                  "[cost]\nembeddings = 0.5\ncount_tokens = 0\n")
                       .arg(m_mock.openAiBaseUrl(), m_mock.baseUrl())
                       .toUtf8());
@@ -179,6 +211,7 @@ private slots:
              {QStringLiteral("--rps"), QStringLiteral("0.001"), QStringLiteral("--burst"),
               QStringLiteral("2")}},
             {QStringLiteral("edit"), {}},
+            {QStringLiteral("up"), {}},
             {QStringLiteral("conc"),
              {QStringLiteral("--concurrent-requests"), QStringLiteral("2")}}};
         for (const auto &[user, limits] : keys) {
@@ -437,6 +470,94 @@ private slots:
     {
         for (int i = 0; i < 50; ++i)
             QCOMPARE(httpGet(m_gw->port(), "/health/live").status, 200);
+    }
+
+    // [upstream.capped] requests_per_minute = 3: the fourth request in the minute is never
+    // sent; the client hears when the upstream takes requests again.
+    void upstreamOwnQuota()
+    {
+        QVERIFY(m_mock.reset());
+        const QByteArray key = m_keys.value(QStringLiteral("up"));
+        for (int i = 0; i < 3; ++i) {
+            const HttpReply r = post(key, "/v1/chat/completions", chatFor("gpt-capped-1"));
+            QVERIFY2(r.status == 200, r.describe().constData());
+        }
+        const HttpReply r = post(key, "/v1/chat/completions", chatFor("gpt-capped-1"));
+        QVERIFY2(r.status == 429, r.describe().constData());
+        const QJsonObject error = r.json().value(QLatin1String("error")).toObject();
+        QCOMPARE(error.value(QLatin1String("code")).toString(),
+                 QStringLiteral("upstream_rate_limited"));
+        // A sliding minute frees room within two minutes at most; past one minute the SDKs are
+        // told not to retry on their own.
+        const int retryAfter = r.header("Retry-After").toInt();
+        QVERIFY2(retryAfter >= 1 && retryAfter <= 120, r.header("Retry-After").constData());
+        QCOMPARE(r.header("x-should-retry").isNull(), retryAfter <= 60);
+        // The client's own limits were not the reason: its headers still show room.
+        QVERIFY(r.header("X-RateLimit-Remaining").toDouble() > 0);
+        QCOMPARE(upstreamRequestsByKey().value("sk-capped"), 3);
+        const HttpReply m = httpGet(m_gw->port(), "/metrics");
+        QCOMPARE(
+            metricValue(m.body,
+                        R"(gateway_upstream_throttled_total{upstream="capped",reason="limit"})"),
+            1.0);
+    }
+
+    // An upstream answering 429 rests as long as it asked: the request falls over to the next
+    // upstream serving the model, and later requests skip it until the wait is over.
+    void upstream429FallsOverAndRests()
+    {
+        QVERIFY(m_mock.reset());
+        const QByteArray key = m_keys.value(QStringLiteral("up"));
+        const HttpHeaderList primary429{{"x-mock-status", "429"},
+                                        {"x-mock-status-key", "sk-primary"},
+                                        {"x-mock-retry-after", "30"}};
+        HttpReply r = post(key, "/v1/chat/completions", chatFor("gpt-rest-1"), primary429);
+        QVERIFY2(r.status == 200, r.describe().constData());
+        QVERIFY(r.header("Retry-After").isNull());
+        QHash<QByteArray, int> seen = upstreamRequestsByKey();
+        QCOMPARE(seen.value("sk-primary"), 1);
+        QCOMPARE(seen.value("sk-backup"), 1);
+        QVERIFY(m_gw->waitForLog(QRegularExpression(
+            QStringLiteral("upstream primary answered 429; resting it for 30000 ms"))));
+        // Within the 30 s the primary is not asked again.
+        for (int i = 0; i < 3; ++i) {
+            r = post(key, "/v1/chat/completions", chatFor("gpt-rest-2"));
+            QVERIFY2(r.status == 200, r.describe().constData());
+        }
+        seen = upstreamRequestsByKey();
+        QCOMPARE(seen.value("sk-primary"), 1);
+        QCOMPARE(seen.value("sk-backup"), 4);
+        const HttpReply m = httpGet(m_gw->port(), "/metrics");
+        QCOMPARE(metricValue(
+                     m.body,
+                     R"(gateway_upstream_throttled_total{upstream="primary",reason="cooldown"})"),
+                 3.0);
+    }
+
+    // No other upstream serves the model: the client gets a 429 with the upstream's wait (not
+    // the provider's body, which describes the operator's account), and no retry advice when
+    // the wait is long; later requests are answered without bothering the upstream.
+    void upstream429WithoutFailover()
+    {
+        QVERIFY(m_mock.reset());
+        const QByteArray key = m_keys.value(QStringLiteral("up"));
+        HttpReply r = post(key, "/v1/chat/completions", chatFor("gpt-lone-1"),
+                           {{"x-mock-status", "429"}, {"x-mock-retry-after", "120"}});
+        QVERIFY2(r.status == 429, r.describe().constData());
+        QCOMPARE(r.json()
+                     .value(QLatin1String("error"))
+                     .toObject()
+                     .value(QLatin1String("code"))
+                     .toString(),
+                 QStringLiteral("upstream_rate_limited"));
+        QVERIFY(!r.body.contains("Mock error"));
+        QCOMPARE(r.header("Retry-After"), QByteArray("120"));
+        QCOMPARE(r.header("x-should-retry"), QByteArray("false"));
+        r = post(key, "/v1/chat/completions", chatFor("gpt-lone-2"));
+        QVERIFY2(r.status == 429, r.describe().constData());
+        const int retryAfter = r.header("Retry-After").toInt();
+        QVERIFY2(retryAfter > 100 && retryAfter <= 120, r.header("Retry-After").constData());
+        QCOMPARE(upstreamRequestsByKey().value("sk-lone"), 1);
     }
 
     // A [cost] key that names no route is a configuration error: exit 2 naming it.

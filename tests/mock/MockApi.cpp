@@ -760,7 +760,7 @@ MockAnswer planAnswer(const MockRequest &r, quint64 seq, const QList<QByteArray>
     const Family family = anthropicPath || anthropicModelList ? Family::Anthropic : Family::OpenAI;
 
     MockAnswer a;
-    const int status = int(headerNumber(r, "x-mock-status", 200, 200, 599));
+    int status = int(headerNumber(r, "x-mock-status", 200, 200, 599));
     // OpenAI: Authorization: Bearer. Anthropic: x-api-key (SDKs before 1.0, API version
     // 2023-06-01) or Authorization: Bearer (SDK 1.x, API version 2026-10-21).
     QByteArray key;
@@ -769,6 +769,11 @@ MockAnswer planAnswer(const MockRequest &r, quint64 seq, const QList<QByteArray>
         key = authorization.mid(7).trimmed();
     if (family == Family::Anthropic && !r.header("x-api-key").isNull())
         key = r.header("x-api-key").trimmed();
+    // x-mock-status-key: the status is only for requests carrying this provider key, so one
+    // upstream of a gateway can fail while another one (same mock, other key) answers.
+    const QByteArray statusKey = r.header("x-mock-status-key").trimmed();
+    if (!statusKey.isEmpty() && statusKey != key)
+        status = 200;
     if (!apiKeys.isEmpty() && !apiKeys.contains(key)) {
         a = errorAnswer(
             family, 401,

@@ -62,11 +62,14 @@ private slots:
         m_disabledUsers = ApiKeyCodec::generate();
         m_revoked = ApiKeyCodec::generate();
         m_data.revision = 7;
-        Tier free{QStringLiteral("free"), {}, {}, {}};
+        Tier free;
+        free.name = QStringLiteral("free");
         free.limits.requestsPerMinute = 100;
-        Tier pro{QStringLiteral("pro"), {}, {}, {}};
+        Tier pro;
+        pro.name = QStringLiteral("pro");
         pro.limits.requestsPerMinute = 1000;
-        Tier anonymous{QStringLiteral("anonymous"), {}, {}, {}};
+        Tier anonymous;
+        anonymous.name = QStringLiteral("anonymous");
         anonymous.limits.requestsPerMinute = 3;
         m_data.tiers = {free, pro, anonymous};
         m_data.defaults.key.requestsPerSecond = 50;

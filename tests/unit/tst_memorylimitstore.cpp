@@ -172,6 +172,9 @@ private slots:
     void limiterCheckWithoutADecision();
     void limiterSeedsMonthlyUnderTheRulesKeys();
     void limiterAgainstTheMemoryStore();
+    void limiterModelRulesUnderTheKeysTag();
+    void limiterIpRulesCountRequestsOnly();
+    void limiterCountsShadowHitsApart();
 };
 
 void TestMemoryLimitStore::emptyRequestIsAllowed()
@@ -1076,6 +1079,81 @@ void TestMemoryLimitStore::limiterAgainstTheMemoryStore()
     back.tokenDelta = -3000;
     memory->settleAt(back, kT0 + 5);
     QVERIFY(memory->decideAt(chat, kT0 + 6).allowed);
+}
+
+void TestMemoryLimitStore::limiterModelRulesUnderTheKeysTag()
+{
+    // A key's per-model entry adds its own rules, between the key's and the user's, named
+    // "model-*" and stored under the key's hash tag (one Redis script call, one cluster slot).
+    LimitSubject s;
+    s.keyId = "17";
+    s.userId = "4";
+    s.keyLimits = limits(0, 0, 100, 0, 0, 0);
+    s.userLimits = limits(0, 0, 600, 0, 0, 0);
+    s.modelPattern = "gpt-4o*";
+    s.modelLimits = limits(0, 0, 10, 2000, 0, 50'000);
+    const std::vector<LimitRule> rules = Limiter::rulesFor(s, true);
+    QCOMPARE(rules.size(), size_t(5));
+    QCOMPARE(rules[0].key, QByteArray("{k:17}:rpm"));
+    QCOMPARE(rules[1].key, QByteArray("{k:17}:model:gpt-4o*:rpm"));
+    QCOMPARE(rules[1].name, QByteArray("model-rpm"));
+    QCOMPARE(rules[1].scope, LimitScope::Model);
+    QCOMPARE(rules[1].typeName(), "model");
+    QCOMPARE(rules[1].limit, 10.0);
+    QCOMPARE(rules[2].key, QByteArray("{k:17}:model:gpt-4o*:tpm"));
+    QCOMPARE(rules[2].typeName(), "tokens");
+    QCOMPARE(rules[3].key, QByteArray("{k:17}:model:gpt-4o*:monthly-tokens"));
+    QCOMPARE(rules[3].typeName(), "monthly");
+    QCOMPARE(rules[4].key, QByteArray("{u:4}:rpm"));
+    // Without a token estimate the model's token rules drop out like the others.
+    QCOMPARE(Limiter::rulesFor(s, false).size(), size_t(3));
+
+    // The ledger's month-to-date use of the model seeds the same key.
+    MetricsRegistry metrics;
+    auto *store = new RecordingStore;
+    Limiter limiter(std::unique_ptr<LimitStore>(store), CostTable(), metrics);
+    limiter.seedMonthlyModel("17", "gpt-4o*", 0, 1234);
+    QCOMPARE(store->seeds.size(), size_t(1));
+    QCOMPARE(store->seeds[0].first.key, QByteArray("{k:17}:model:gpt-4o*:monthly-tokens"));
+    QCOMPARE(store->seeds[0].second, 1234.0);
+}
+
+void TestMemoryLimitStore::limiterIpRulesCountRequestsOnly()
+{
+    // Requests without a valid key: the anonymous tier's request limits on the address (no
+    // tokens, no concurrency: nothing is forwarded).
+    EffectiveLimits anonymous = limits(2, 5, 100, 9999, 1000, 9999);
+    anonymous.concurrentRequests = 3;
+    const std::vector<LimitRule> rules = Limiter::ipRules("2001:db8::7", anonymous);
+    QCOMPARE(rules.size(), size_t(3));
+    QCOMPARE(rules[0].key, QByteArray("{i:2001:db8::7}:rps"));
+    QCOMPARE(rules[0].name, QByteArray("ip-rps"));
+    QCOMPARE(rules[0].burst, 5.0);
+    QCOMPARE(rules[1].key, QByteArray("{i:2001:db8::7}:rpm"));
+    QCOMPARE(rules[1].typeName(), "ip");
+    QCOMPARE(rules[2].kind, LimitKind::MonthlyRequests);
+    QVERIFY(Limiter::ipRules("198.51.100.1", EffectiveLimits()).empty());
+}
+
+void TestMemoryLimitStore::limiterCountsShadowHitsApart()
+{
+    MetricsRegistry metrics;
+    Limiter limiter(std::make_unique<MemoryLimitStore>(), CostTable(), metrics);
+    LimitSubject s;
+    s.keyId = "9";
+    s.userId = "9";
+    s.keyLimits = limits(0, 0, 1, 0, 0, 0);
+    const LimitRequest r = limiter.requestFor(s, "/v1/chat/completions", 0);
+    int denied = 0;
+    for (int i = 0; i < 3; ++i)
+        limiter.check(
+            r, "pro", [&](LimitDecision d) { denied += !d.allowed; }, i == 2);
+    QCOMPARE(denied, 2);
+    CounterFamily &hits = metrics.counter("gateway_rate_limit_hits_total", "", {"type", "tier"});
+    CounterFamily &shadow =
+        metrics.counter("gateway_rate_limit_shadow_hits_total", "", {"type", "tier"});
+    QCOMPARE(hits.value({"key", "pro"}), 1.0);
+    QCOMPARE(shadow.value({"key", "pro"}), 1.0);
 }
 
 QTEST_GUILESS_MAIN(TestMemoryLimitStore)

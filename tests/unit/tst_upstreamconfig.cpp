@@ -65,7 +65,9 @@ private slots:
                   {"models", QStringList{QStringLiteral("llama-*"), QStringLiteral("gpt-*")}},
                   {"priority", "5"},
                   {"timeout_ms", "1500"},
-                  {"max_connections", "8"}}));
+                  {"max_connections", "8"},
+                  {"requests_per_minute", "500"},
+                  {"tokens_per_minute", "90000"}}));
         ini.insert(QStringLiteral("upstream.backup"),
                    keys({{"base_url", "https://backup.example/v1"},
                          {"models", "gpt-*"},
@@ -81,6 +83,9 @@ private slots:
         QCOMPARE(list->at(0).endpoint.port, quint16(9000));
         QCOMPARE(list->at(0).endpoint.firstByteTimeoutMs, 1500);
         QCOMPARE(list->at(0).endpoint.maxConnections, 8);
+        QCOMPARE(list->at(0).requestsPerMinute, 500);
+        QCOMPARE(list->at(0).tokensPerMinute, 90000);
+        QCOMPARE(list->at(1).requestsPerMinute, 0);  // no quota of its own: unlimited
         QCOMPARE(list->at(1).name, QStringLiteral("backup"));
         QCOMPARE(list->at(2).name, QStringLiteral("anthropic"));
         QCOMPARE(list->at(2).apiKey, QByteArray("sk-ant"));
@@ -95,6 +100,8 @@ private slots:
         QTest::newRow("url") << "base_url" << QVariant("ftp://x") << "http:// or https://";
         QTest::newRow("timeout") << "timeout_ms" << QVariant("soon") << "an integer";
         QTest::newRow("unknown") << "colour" << QVariant("blue") << "unknown key";
+        QTest::newRow("rpm") << "requests_per_minute" << QVariant("-1") << "a non-negative integer";
+        QTest::newRow("tpm") << "tokens_per_minute" << QVariant("lots") << "a non-negative integer";
         QTest::newRow("env") << "api_key_env" << QVariant("NOT_SET_ANYWHERE") << "not set";
     }
     void errors()
