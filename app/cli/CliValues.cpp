@@ -57,24 +57,38 @@ QStringList CliValues::limitCells(const EffectiveLimits &limits, const LimitOver
     return cells;
 }
 
-QStringList CliValues::storedCells(const LimitOverrides &limits)
+QStringList CliValues::storedCells(const LimitOverrides &limits, const QString &unset)
 {
     QStringList cells;
     for (const QString &name : LimitFields::names()) {
         const QVariant v = LimitFields::value(limits, name);
-        cells << (v.isNull() ? QStringLiteral("inherit") : number(v.toDouble()));
+        cells << (v.isNull() ? unset : number(v.toDouble()));
     }
     return cells;
 }
 
-QString CliValues::storedSummary(const LimitOverrides &limits)
+QString CliValues::storedSummary(const LimitOverrides &limits, const QString &unset)
 {
-    const QStringList cells = storedCells(limits);
+    const QStringList cells = storedCells(limits, unset);
     const QList<LimitFlags::Field> fields = LimitFlags::fields();
     QStringList parts;
     for (qsizetype i = 0; i < fields.size(); ++i)
         parts << QStringLiteral("%1 %2").arg(QLatin1String(fields.at(i).flag), cells.value(i));
     return parts.join(QStringLiteral(", "));
+}
+
+QString CliValues::modelLimitLines(const QList<ModelLimit> &modelLimits, const QString &unset)
+{
+    QString lines;
+    for (const ModelLimit &m : modelLimits)
+        lines += QStringLiteral("  model %1: %2\n").arg(m.model, storedSummary(m.limits, unset));
+    return lines;
+}
+
+QString CliValues::shadowCell(bool shadow, bool own)
+{
+    return (shadow ? QStringLiteral("on") : QStringLiteral("off")) +
+           (own ? QStringLiteral("*") : QString());
 }
 
 }  // namespace sluice

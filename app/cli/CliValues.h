@@ -25,10 +25,16 @@ public:
     // The resolved limits for a table row, in LimitFlags::fields() order: "unlimited" for
     // 0, else the number, with "*" when `own` (the principal's override) sets the field.
     static QStringList limitCells(const EffectiveLimits &limits, const LimitOverrides &own);
-    // The stored limit fields, in the same order, "inherit" when unset.
-    static QStringList storedCells(const LimitOverrides &limits);
+    // The stored limit fields, in the same order, `unset` ("inherit") when unset.
+    static QStringList storedCells(const LimitOverrides &limits,
+                                   const QString &unset = QStringLiteral("inherit"));
     // "rps 10, burst 20, rpm unlimited, ..." from the stored fields.
-    static QString storedSummary(const LimitOverrides &limits);
+    static QString storedSummary(const LimitOverrides &limits,
+                                 const QString &unset = QStringLiteral("inherit"));
+    // One line per model entry, "  model gpt-4o: rps unlimited, ...\n" (unset fields `unset`).
+    static QString modelLimitLines(const QList<ModelLimit> &modelLimits, const QString &unset);
+    // "on" / "off", with "*" when `own` (a key's setting) decides it.
+    static QString shadowCell(bool shadow, bool own = false);
 };
 
 }  // namespace sluice

@@ -5,6 +5,7 @@
 #include "CliValues.h"
 #include "IdentityJson.h"
 #include "LimitFlags.h"
+#include "ModelLimitFlags.h"
 #include "TextTable.h"
 #include "Timestamp.h"
 
@@ -35,6 +36,25 @@ QString modelsText(const QStringList &models)
     return models.isEmpty() ? QStringLiteral("*") : models.join(u',');
 }
 
+// The effective shadow mode, "*" when set on the key.
+QString shadowOf(const ApiKey &key, const User *owner, const LimitResolver::Tiers &tiers)
+{
+    const bool shadow =
+        owner ? LimitResolver::shadowForKey(key, *owner, tiers) : key.shadow.value_or(false);
+    return CliValues::shadowCell(shadow, key.shadow.has_value());
+}
+
+// The models with per-model limits (the tier's and the key's), most specific first; "-" none.
+QString modelLimitsOf(const ApiKey &key, const User *owner, const LimitResolver::Tiers &tiers)
+{
+    QStringList models;
+    if (owner) {
+        for (const ResolvedModelLimit &m : LimitResolver::modelLimitsForKey(key, *owner, tiers))
+            models << m.model;
+    }
+    return CliValues::cell(models.join(u','));
+}
+
 }  // namespace
 
 CliGroup KeysCommand::group() const
@@ -47,6 +67,11 @@ CliGroup KeysCommand::group() const
                                   {QStringLiteral("create-user"), false},
                                   {kJson, false}};
     createFlags += LimitFlags::flags();
+    createFlags += ModelLimitFlags::shadowFlags(false);
+    QList<CliFlag> setFlags = {{kJson, false}};
+    setFlags += LimitFlags::flags();
+    setFlags += ModelLimitFlags::shadowFlags(true);
+    setFlags += ModelLimitFlags::modelFlags();
     return CliGroup(
         QStringLiteral("keys"),
         QStringLiteral("API keys authenticate requests (Authorization: Bearer KEY or x-api-key: "
@@ -56,7 +81,8 @@ CliGroup KeysCommand::group() const
             {QStringLiteral("create"),
              // Two lines, aligned under the first for "Usage: sluice keys create ".
              QStringLiteral("--user NAME [--name N] [--tier T] [limits] [--models GLOBS]\n"
-                            "                          [--expires DATE] [--create-user] [--json]"),
+                            "                          [--expires DATE] [--shadow | --no-shadow] "
+                            "[--create-user] [--json]"),
              QStringLiteral("create a key; the key alone on the last line of stdout"),
              QStringLiteral(
                  "Creates an API key for the user NAME and prints it on stdout, alone on the "
@@ -78,9 +104,26 @@ CliGroup KeysCommand::group() const
                  "                          (2026-12-31T18:00:00Z; UTC unless an offset is "
                  "given)\n"
                  "  --json                  print {\"key\": ..., ...} instead of the bare key\n"
+                 "  --shadow, --no-shadow   shadow mode on or off for this key (default: the "
+                 "tier's)\n"
                  "\n") +
                  LimitFlags::helpText(),
              [this](const CliArgs &a) { return create(a); }},
+            {QStringLiteral("set"),
+             QStringLiteral("ID|PREFIX [limits] [--model M | --remove-model M]\n"
+                            "                          [--shadow | --no-shadow | "
+                            "--inherit-shadow] [--json]"),
+             QStringLiteral("change a key's limits, per-model limits or shadow mode"),
+             QStringLiteral("Changes the key named by its id or display prefix. Only what is "
+                            "given changes; a limit\nset to \"inherit\" (or \"\") goes back "
+                            "to the tier's value. With --model M the limit flags set\nthe key's "
+                            "limits for the model M, field by field over its tier's entry for M. "
+                            "Running\ngateways apply the change within a second."),
+             setFlags,
+             QStringLiteral("  --json                  print the key as JSON\n") +
+                 ModelLimitFlags::shadowHelpText(true) + ModelLimitFlags::modelHelpText() +
+                 QStringLiteral("\n") + LimitFlags::helpText(),
+             [this](const CliArgs &a) { return set(a); }},
             {QStringLiteral("list"),
              QStringLiteral("[--user NAME] [--status active|revoked] [--json]"),
              QStringLiteral("list keys (prefixes only, never the keys themselves)"),
@@ -88,7 +131,9 @@ CliGroup KeysCommand::group() const
                  "Lists keys with their effective tier and limits: the key's override, else its "
                  "tier's value,\nelse the per-key default. \"*\" marks an override set on the "
                  "key, \"unlimited\" a limit of 0,\nMODELS \"*\" every model. STATUS is active, "
-                 "revoked, expired or user-disabled. Times are UTC."),
+                 "revoked, expired or user-disabled. SHADOW is the\neffective shadow mode (\"*\": "
+                 "set on the key), MODEL-LIMITS the models with per-model limits\n(the tier's and "
+                 "the key's), most specific first. Times are UTC."),
              {{kUser}, {QStringLiteral("status")}, {kJson, false}},
              QStringLiteral("  --user NAME             only this user's keys\n"
                             "  --status S              only active or revoked keys\n"
@@ -121,6 +166,10 @@ int KeysCommand::create(const CliArgs &args) const
     if (key.userName.trimmed().isEmpty())
         return CliIo::usageError(
             QStringLiteral("--user NAME is required (see sluice keys create --help)"));
+    std::optional<std::optional<bool>> shadow;
+    if (!ModelLimitFlags::readShadow(args, &shadow, &error))
+        return CliIo::usageError(error);
+    key.shadow = shadow.value_or(std::nullopt);
     key.createUser = args.has(QStringLiteral("create-user"));
     key.name = args.value(QStringLiteral("name"));
     key.tier = args.value(QStringLiteral("tier"));
@@ -177,6 +226,10 @@ int KeysCommand::create(const CliArgs &args) const
         details += QStringLiteral("  limits:  %1 (* = set on this key)\n")
                        .arg(parts.join(QStringLiteral(", ")));
     }
+    if (owner)
+        details += QStringLiteral("  shadow:  %1\n")
+                       .arg(CliValues::shadowCell(LimitResolver::shadowForKey(k, *owner, tiers),
+                                                  k.shadow.has_value()));
     details += QStringLiteral("  models:  %1\n")
                    .arg(k.models.isEmpty() ? QStringLiteral("every model")
                                            : k.models.join(QStringLiteral(", ")));
@@ -244,6 +297,12 @@ int KeysCommand::list(const CliArgs &args) const
             QJsonObject o =
                 IdentityJson::toJson(k, owner ? LimitResolver::effectiveTier(k, *owner) : k.tier);
             o.insert(QStringLiteral("effective"), IdentityJson::toJson(effectiveOf(k, owner)));
+            if (owner) {
+                o.insert(QStringLiteral("effective_shadow"),
+                         LimitResolver::shadowForKey(k, *owner, tiers));
+                o.insert(QStringLiteral("effective_model_limits"),
+                         IdentityJson::toJson(LimitResolver::modelLimitsForKey(k, *owner, tiers)));
+            }
             array.append(o);
         }
         CliIo::json(array);
@@ -254,8 +313,9 @@ int KeysCommand::list(const CliArgs &args) const
                            QStringLiteral("TIER"), QStringLiteral("STATUS")};
     for (const LimitFlags::Field &f : LimitFlags::fields())
         headers << QLatin1String(f.header);
-    headers << QStringLiteral("MODELS") << QStringLiteral("CREATED") << QStringLiteral("LAST-USED")
-            << QStringLiteral("EXPIRES");
+    headers << QStringLiteral("MODELS") << QStringLiteral("SHADOW")
+            << QStringLiteral("MODEL-LIMITS") << QStringLiteral("CREATED")
+            << QStringLiteral("LAST-USED") << QStringLiteral("EXPIRES");
     TextTable table(headers);
     table.setRightAligned(0);
     for (int i = 6; i < 6 + LimitFlags::fields().size(); ++i)
@@ -268,12 +328,47 @@ int KeysCommand::list(const CliArgs &args) const
                                  owner ? LimitResolver::effectiveTier(k, *owner) : k.tier,
                                  displayStatus(k, owner)} +
                      CliValues::limitCells(effectiveOf(k, owner), k.limits) +
-                     QStringList{modelsText(k.models),
+                     QStringList{modelsText(k.models), shadowOf(k, owner, tiers),
+                                 modelLimitsOf(k, owner, tiers),
                                  CliValues::formatDate(k.createdAt, QStringLiteral("-")),
                                  CliValues::formatDate(k.lastUsedAt, QStringLiteral("never")),
                                  CliValues::formatDate(k.expiresAt, QStringLiteral("never"))});
     }
     CliIo::out(table.render());
+    return CliIo::kOk;
+}
+
+int KeysCommand::set(const CliArgs &args) const
+{
+    QString error;
+    KeyPatch patch;
+    if (!args.expectPositional(1, QStringLiteral("sluice keys set ID|PREFIX [options]"), &error) ||
+        !ModelLimitFlags::read(args, &patch.limits, &patch.clearLimits, &patch.modelLimits,
+                               &error) ||
+        !ModelLimitFlags::readShadow(args, &patch.shadow, &error))
+        return CliIo::usageError(error);
+    if (patch.limits.isEmpty() && patch.clearLimits.isEmpty() && patch.modelLimits.isEmpty() &&
+        !patch.shadow) {
+        return CliIo::usageError(
+            QStringLiteral("nothing to change: give a limit option, --model, --remove-model or "
+                           "a shadow option (see sluice keys set --help)"));
+    }
+
+    CliSession session(m_config);
+    if (const int code = session.open(&error))
+        return CliIo::exitWith(code, error);
+    const AdminResult<ApiKey> updated = session.admin().updateKey(args.positional().first(), patch);
+    if (!updated.ok())
+        return CliIo::adminError(*updated.error);
+    const ApiKey &k = *updated.value;
+    if (args.has(kJson)) {
+        CliIo::json(IdentityJson::toJson(k));
+        return CliIo::kOk;
+    }
+    CliIo::out(QStringLiteral("updated key %1 (%2): %3; shadow %4\n%5")
+                   .arg(QString::number(k.id), k.prefix, CliValues::storedSummary(k.limits),
+                        k.shadow ? CliValues::shadowCell(*k.shadow) : QStringLiteral("inherit"),
+                        CliValues::modelLimitLines(k.modelLimits, QStringLiteral("inherit"))));
     return CliIo::kOk;
 }
 

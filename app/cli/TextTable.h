@@ -17,6 +17,7 @@ public:
 
     void setRightAligned(int column) { m_right.insert(column); }
     void addRow(QStringList cells) { m_rows.append(std::move(cells)); }
+    qsizetype rowCount() const { return m_rows.size(); }
     QString render() const;
 
 private:

@@ -5,6 +5,7 @@
 #include "CliValues.h"
 #include "IdentityJson.h"
 #include "LimitFlags.h"
+#include "ModelLimitFlags.h"
 #include "TextTable.h"
 
 #include <QHash>
@@ -22,6 +23,8 @@ CliGroup TiersCommand::group() const
 {
     QList<CliFlag> setFlags = {{kJson, false}};
     setFlags += LimitFlags::flags();
+    setFlags += ModelLimitFlags::shadowFlags(false);
+    setFlags += ModelLimitFlags::modelFlags();
     return CliGroup(
         QStringLiteral("tiers"),
         QStringLiteral("Tiers carry the limits of the users and keys on them. A field a tier "
@@ -31,20 +34,26 @@ CliGroup TiersCommand::group() const
             {QStringLiteral("list"),
              QStringLiteral("[--json]"),
              QStringLiteral("list tiers, their limits and how many keys use each"),
-             QStringLiteral("Lists every tier with its stored limits (\"inherit\" = the "
-                            "per-principal default applies),\nthe number of keys on it, and "
-                            "the per-user and per-key defaults as the last two rows."),
+             QStringLiteral("Lists every tier with its shadow mode, its stored limits "
+                            "(\"inherit\" = the per-principal\ndefault applies), the number "
+                            "of keys on it, and the per-user and per-key defaults as\nthe last "
+                            "two rows; then the tiers' per-model limits, if any."),
              {{kJson, false}},
              QStringLiteral("  --json                  print a JSON array\n"),
              [this](const CliArgs &a) { return list(a); }},
-            {QStringLiteral("set"), QStringLiteral("NAME [limits] [--json]"),
+            {QStringLiteral("set"),
+             QStringLiteral("NAME [limits] [--model M | --remove-model M] [--shadow | "
+                            "--no-shadow]\n                          [--json]"),
              QStringLiteral("change a tier's limits; creates the tier when it does not exist"),
              QStringLiteral("Sets limits of the tier NAME, creating it when it does not exist. "
-                            "Only the limits given\nchange. Running gateways apply the change "
-                            "within a second."),
+                            "Only the limits given\nchange. With --model M they set the tier's "
+                            "limits for the model M (a name or glob;\nunset fields are "
+                            "unlimited) instead. Running gateways apply the change within a "
+                            "second."),
              setFlags,
-             QStringLiteral("  --json                  print the tier as JSON\n\n") +
-                 LimitFlags::helpText(),
+             QStringLiteral("  --json                  print the tier as JSON\n") +
+                 ModelLimitFlags::shadowHelpText(false) + ModelLimitFlags::modelHelpText() +
+                 QStringLiteral("\n") + LimitFlags::helpText(),
              [this](const CliArgs &a) { return set(a); }},
         });
 }
@@ -81,49 +90,67 @@ int TiersCommand::list(const CliArgs &args) const
     const AdminResult<PrincipalDefaults> defaults = session.admin().getDefaults();
     if (!defaults.ok())
         return CliIo::adminError(*defaults.error);
-    QStringList headers = {QStringLiteral("NAME")};
+    QStringList limitHeaders;
     for (const LimitFlags::Field &f : LimitFlags::fields())
-        headers << QLatin1String(f.header);
-    headers << QStringLiteral("KEYS");
-    TextTable table(headers);
-    for (int i = 1; i <= LimitFlags::fields().size() + 1; ++i)  // the limits and KEYS
+        limitHeaders << QLatin1String(f.header);
+    TextTable table(QStringList{QStringLiteral("NAME"), QStringLiteral("SHADOW")} + limitHeaders +
+                    QStringList{QStringLiteral("KEYS")});
+    for (int i = 2; i <= LimitFlags::fields().size() + 2; ++i)  // the limits and KEYS
         table.setRightAligned(i);
+    // Per-model limits: unset fields are unlimited (nothing to inherit from).
+    TextTable models(QStringList{QStringLiteral("TIER"), QStringLiteral("MODEL")} + limitHeaders);
+    const QString unlimited = QStringLiteral("unlimited");
     for (const Tier &t : *tiers.value) {
-        table.addRow(QStringList{t.name} + CliValues::storedCells(t.limits) +
+        table.addRow(QStringList{t.name, CliValues::shadowCell(t.shadow)} +
+                     CliValues::storedCells(t.limits) +
                      QStringList{QString::number(keysOn.value(t.name))});
+        for (const ModelLimit &m : t.modelLimits)
+            models.addRow(QStringList{t.name, m.model} +
+                          CliValues::storedCells(m.limits, unlimited));
     }
     // What "inherit" resolves to, so the table answers its own question.
-    table.addRow(QStringList{QStringLiteral("(user default)")} +
+    const QString none = QStringLiteral("-");
+    table.addRow(QStringList{QStringLiteral("(user default)"), none} +
                  CliValues::storedCells(defaults.value->user));
-    table.addRow(QStringList{QStringLiteral("(key default)")} +
+    table.addRow(QStringList{QStringLiteral("(key default)"), none} +
                  CliValues::storedCells(defaults.value->key));
-    CliIo::out(table.render());
+    QString text = table.render();
+    if (models.rowCount() > 0)
+        text += QStringLiteral("\nPer-model limits:\n") + models.render();
+    CliIo::out(text);
     return CliIo::kOk;
 }
 
 int TiersCommand::set(const CliArgs &args) const
 {
     QString error;
-    LimitOverrides limits;
-    QStringList cleared;
+    TierPatch patch;
+    std::optional<std::optional<bool>> shadow;
     if (!args.expectPositional(1, QStringLiteral("sluice tiers set NAME [limits]"), &error) ||
-        !LimitFlags::read(args, &limits, &cleared, &error))
+        !ModelLimitFlags::read(args, &patch.limits, &patch.clearLimits, &patch.modelLimits,
+                               &error) ||
+        !ModelLimitFlags::readShadow(args, &shadow, &error))
         return CliIo::usageError(error);
+    if (shadow)
+        patch.shadow = *shadow;
     const QString name = args.positional().first();
 
     CliSession session(m_config);
     if (const int code = session.open(&error))
         return CliIo::exitWith(code, error);
     const bool existed = session.admin().getTier(name).ok();
-    const AdminResult<Tier> tier = session.admin().setTier(name, limits, cleared);
+    const AdminResult<Tier> tier = session.admin().setTier(name, patch);
     if (!tier.ok())
         return CliIo::adminError(*tier.error);
+    const Tier &t = *tier.value;
     if (args.has(kJson)) {
-        CliIo::json(IdentityJson::toJson(*tier.value));
+        CliIo::json(IdentityJson::toJson(t));
     } else {
-        CliIo::out(QStringLiteral("%1 tier %2: %3\n")
-                       .arg(existed ? QStringLiteral("updated") : QStringLiteral("created"),
-                            tier.value->name, CliValues::storedSummary(tier.value->limits)));
+        CliIo::out(
+            QStringLiteral("%1 tier %2: %3; shadow %4\n%5")
+                .arg(existed ? QStringLiteral("updated") : QStringLiteral("created"), t.name,
+                     CliValues::storedSummary(t.limits), CliValues::shadowCell(t.shadow),
+                     CliValues::modelLimitLines(t.modelLimits, QStringLiteral("unlimited"))));
     }
     return CliIo::kOk;
 }

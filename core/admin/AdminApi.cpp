@@ -94,7 +94,8 @@ HttpResponse listAnswer(const AdminResult<QList<T>> &result, int limit)
 }
 
 // PUT replaces: every limit the body does not set goes back to inheriting.
-void clearUnset(LimitsPatch &patch)
+template <typename Patch>
+void clearUnset(Patch &patch)
 {
     for (const QString &name : LimitFields::names()) {
         if (LimitFields::value(patch.limits, name).isNull() && !patch.clearLimits.contains(name))
@@ -625,17 +626,21 @@ void AdminApi::setTier(Call &call, bool replace)
         return;
     }
     AdminError error;
-    std::optional<LimitsPatch> patch = IdentityJson::limitsPatchFromJson(
+    std::optional<TierPatch> patch = IdentityJson::tierPatchFromJson(
         *body, &error,
         {QStringLiteral("name"), QStringLiteral("created_at"), QStringLiteral("updated_at")});
     if (!patch) {
         call.responder.send(errorResponse(error));
         return;
     }
-    if (replace)
+    if (replace) {
+        // What the body leaves out goes back to its default: inherit, not shadow, no models.
         clearUnset(*patch);
+        patch->shadow = patch->shadow.value_or(false);
+        patch->modelLimits.replace = true;
+    }
     run(call, [name = call.item, patch = *patch](AdminService &s) {
-        return answer(s.setTier(name, patch.limits, patch.clearLimits));
+        return answer(s.setTier(name, patch));
     });
 }
 

@@ -38,6 +38,8 @@ std::shared_ptr<const IdentitySnapshot> IdentitySnapshot::build(const IdentitySn
         p->userTier = user->tier.toUtf8();
         p->keyLimits = LimitResolver::forKey(key, *user, tiers, data.defaults);
         p->userLimits = LimitResolver::forUser(*user, tiers, data.defaults);
+        p->modelLimits = LimitResolver::modelLimitsForKey(key, *user, tiers);
+        p->shadow = LimitResolver::shadowForKey(key, *user, tiers);
         p->models = key.models;
         p->expiresAtMs = key.expiresAt.isValid() ? key.expiresAt.toMSecsSinceEpoch() : 0;
         p->userDisabled = user->status != QLatin1String("active");

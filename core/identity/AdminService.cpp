@@ -2,14 +2,17 @@
 
 #include "ApiKeyCodec.h"
 #include "DatabaseConnection.h"
+#include "IdentityJson.h"
 #include "IdentityRows.h"
 #include "IdentityTransaction.h"
 #include "IdentityValidation.h"
 #include "LimitFields.h"
+#include "ModelLimitRows.h"
 #include "Timestamp.h"
 
 #include <QJsonArray>
 #include <QMap>
+#include <algorithm>
 #include <cstring>
 
 namespace sluice {
@@ -27,6 +30,27 @@ int AdminError::httpStatus() const
             return 500;
     }
     return 500;
+}
+
+QList<ModelLimit> ModelLimitsPatch::appliedTo(const QList<ModelLimit> &entries) const
+{
+    QList<ModelLimit> out = replace ? QList<ModelLimit>() : entries;
+    for (const ModelLimitEdit &edit : edits) {
+        const auto it = std::find_if(out.begin(), out.end(),
+                                     [&](const ModelLimit &m) { return m.model == edit.model; });
+        if (edit.remove) {
+            if (it != out.end())
+                out.erase(it);
+            continue;
+        }
+        ModelLimit &entry = it != out.end() ? *it : out.emplace_back(ModelLimit{edit.model, {}});
+        entry.limits = entry.limits.overlaidWith(edit.limits);
+        for (const QString &name : edit.clearLimits)
+            LimitFields::setValue(entry.limits, name, QVariant());
+    }
+    std::sort(out.begin(), out.end(),
+              [](const ModelLimit &a, const ModelLimit &b) { return a.model < b.model; });
+    return out;
 }
 
 namespace {
@@ -81,6 +105,21 @@ QJsonValue jsonOf(const QString &text)
 QJsonValue jsonOf(const QDateTime &time)
 {
     return time.isValid() ? QJsonValue(Timestamp::toText(time)) : QJsonValue(QJsonValue::Null);
+}
+
+QJsonValue jsonOf(std::optional<bool> shadow)
+{
+    return shadow ? QJsonValue(*shadow) : QJsonValue(QJsonValue::Null);
+}
+
+// Shadow flag and model limits of a creation, when given.
+void addShadowAndModels(QJsonObject &details, std::optional<bool> shadow,
+                        const QList<ModelLimit> &modelLimits)
+{
+    if (shadow)
+        details.insert(QStringLiteral("shadow"), *shadow);
+    if (!modelLimits.isEmpty())
+        details.insert(QStringLiteral("model_limits"), IdentityJson::toJson(modelLimits));
 }
 
 // Set limit fields as JSON members (creations list only what was given).
@@ -208,6 +247,14 @@ std::optional<ApiKey> findKey(DatabaseConnection &db, const QString &idOrPrefix,
                                 .arg(keyReference(idOrPrefix)));
         return std::nullopt;
     }
+    q.reset();
+    const auto models =
+        ModelLimitRows::load(db, ModelLimitRows::Owner::Key, &why, QString::number(key.id));
+    if (!models) {
+        *err = internalError(why);
+        return std::nullopt;
+    }
+    key.modelLimits = models->value(QString::number(key.id));
     return key;
 }
 
@@ -224,7 +271,15 @@ std::optional<Tier> findTier(DatabaseConnection &db, const QString &name, AdminE
                         QStringLiteral("tier %1 does not exist").arg(V::quoted(name)));
         return std::nullopt;
     }
-    return IdentityRows::tierFrom(*q);
+    Tier tier = IdentityRows::tierFrom(*q);
+    q.reset();
+    const auto models = ModelLimitRows::load(db, ModelLimitRows::Owner::Tier, &why, name);
+    if (!models) {
+        *err = internalError(why);
+        return std::nullopt;
+    }
+    tier.modelLimits = models->value(name);
+    return tier;
 }
 
 // Inserts a user (already validated) and returns it as stored.
@@ -311,6 +366,16 @@ AdminResult<QList<T>> listOf(DatabaseConnection &db, const QString &sql, const Q
     while (q->next())
         out << map(*q);
     return AdminResult<QList<T>>::success(out);
+}
+
+// listOf() with the model limits of every tier or key listed.
+template <typename T>
+AdminResult<QList<T>> withModelLimits(DatabaseConnection &db, AdminResult<QList<T>> listed)
+{
+    QString why;
+    if (listed.ok() && !ModelLimitRows::attach(db, *listed.value, &why))
+        return AdminResult<QList<T>>::failure(internalError(why));
+    return listed;
 }
 
 }  // namespace
@@ -471,6 +536,13 @@ AdminResult<CreatedKey> AdminService::createKey(const NewKey &key)
         return R::failure(*e);
     if (auto e = V::expiresAt(key.expiresAt))
         return R::failure(*e);
+    ModelLimitsPatch models;
+    for (const ModelLimit &m : key.modelLimits)
+        models.edits.append({m.model, false, m.limits, {}});
+    if (auto e = V::modelLimits(models))
+        return R::failure(*e);
+    if (auto e = V::modelLimitCount(key.modelLimits))
+        return R::failure(*e);
 
     AdminError err;
     IdentityTransaction tx(m_db, m_actor);
@@ -494,11 +566,12 @@ AdminResult<CreatedKey> AdminService::createKey(const NewKey &key)
     QVariantList values = {user->id, nonNull(key.name), prefix, hash,
                            IdentityRows::nullIfEmpty(key.tier)};
     values << IdentityRows::limitValues(key.limits) << IdentityRows::modelsText(key.models)
-           << QStringLiteral("active") << now << IdentityRows::timeValue(key.expiresAt) << now;
+           << QStringLiteral("active") << now << IdentityRows::timeValue(key.expiresAt) << now
+           << IdentityRows::shadowValue(key.shadow);
     QString why;
     if (!m_db.exec(QStringLiteral("INSERT INTO api_keys (user_id, name, prefix, hash, tier, %1, "
-                                  "models, status, created_at, expires_at, updated_at) VALUES "
-                                  "(?, ?, ?, ?, ?, %2, ?, ?, ?, ?, ?)")
+                                  "models, status, created_at, expires_at, updated_at, shadow) "
+                                  "VALUES (?, ?, ?, ?, ?, %2, ?, ?, ?, ?, ?, ?)")
                        .arg(IdentityRows::limitColumns(), IdentityRows::limitPlaceholders()),
                    values, &why))
         return R::failure(internalError(why));
@@ -508,6 +581,10 @@ AdminResult<CreatedKey> AdminService::createKey(const NewKey &key)
         return R::failure(internalError(q ? QStringLiteral("new key not found") : why));
     ApiKey created = IdentityRows::keyFrom(*q);
     q.reset();
+    created.modelLimits = models.appliedTo({});
+    if (!ModelLimitRows::replace(m_db, ModelLimitRows::Owner::Key, QString::number(created.id),
+                                 created.modelLimits, &why))
+        return R::failure(internalError(why));
 
     // The prefix identifies the key in the audit trail; the key and its hash never go there.
     QJsonObject details = {{QStringLiteral("user"), user->name},
@@ -517,6 +594,7 @@ AdminResult<CreatedKey> AdminService::createKey(const NewKey &key)
                            {QStringLiteral("models"), QJsonArray::fromStringList(created.models)},
                            {QStringLiteral("expires_at"), jsonOf(created.expiresAt)}};
     addLimits(details, created.limits);
+    addShadowAndModels(details, created.shadow, created.modelLimits);
     if (!tx.audit(QStringLiteral("key.create"), QStringLiteral("key"), QString::number(created.id),
                   details, &err) ||
         !tx.commit(&err))
@@ -556,8 +634,9 @@ AdminResult<QList<ApiKey>> AdminService::listKeys(const KeyFilter &filter, const
     }
     sql += QStringLiteral(" ORDER BY k.id LIMIT ?");
     values << page.limit;
-    return listOf<ApiKey>(m_db, sql, values,
-                          [](const QSqlQuery &q) { return IdentityRows::keyFrom(q); });
+    return withModelLimits(m_db, listOf<ApiKey>(m_db, sql, values, [](const QSqlQuery &q) {
+                               return IdentityRows::keyFrom(q);
+                           }));
 }
 
 AdminResult<ApiKey> AdminService::updateKey(const QString &idOrPrefix, const KeyPatch &patch)
@@ -576,6 +655,8 @@ AdminResult<ApiKey> AdminService::updateKey(const QString &idOrPrefix, const Key
             return R::failure(*e);
     }
     if (auto e = V::limits(patch.limits, patch.clearLimits))
+        return R::failure(*e);
+    if (auto e = V::modelLimits(patch.modelLimits))
         return R::failure(*e);
 
     AdminError err;
@@ -604,6 +685,11 @@ AdminResult<ApiKey> AdminService::updateKey(const QString &idOrPrefix, const Key
     if (patch.expiresAt)
         updated.expiresAt = patch.expiresAt->isValid() ? patch.expiresAt->toUTC() : QDateTime();
     updated.limits = patched(old->limits, patch.limits, patch.clearLimits);
+    if (patch.shadow)
+        updated.shadow = *patch.shadow;
+    updated.modelLimits = patch.modelLimits.appliedTo(old->modelLimits);
+    if (auto e = V::modelLimitCount(updated.modelLimits))
+        return R::failure(*e);
 
     QJsonObject changes;
     addChange(changes, QStringLiteral("name"), old->name, updated.name);
@@ -613,18 +699,24 @@ AdminResult<ApiKey> AdminService::updateKey(const QString &idOrPrefix, const Key
     addChange(changes, QStringLiteral("expires_at"), jsonOf(old->expiresAt),
               jsonOf(updated.expiresAt));
     addLimitChanges(changes, old->limits, updated.limits);
+    addChange(changes, QStringLiteral("shadow"), jsonOf(old->shadow), jsonOf(updated.shadow));
+    addChange(changes, QStringLiteral("model_limits"), IdentityJson::toJson(old->modelLimits),
+              IdentityJson::toJson(updated.modelLimits));
     if (changes.isEmpty())
         return R::success(*old);
 
     QVariantList values = {nonNull(updated.name), IdentityRows::nullIfEmpty(updated.tier)};
     values << IdentityRows::limitValues(updated.limits) << IdentityRows::modelsText(updated.models)
-           << IdentityRows::timeValue(updated.expiresAt) << Timestamp::toText(Timestamp::now())
+           << IdentityRows::timeValue(updated.expiresAt)
+           << IdentityRows::shadowValue(updated.shadow) << Timestamp::toText(Timestamp::now())
            << old->id;
     QString why;
     if (!m_db.exec(QStringLiteral("UPDATE api_keys SET name = ?, tier = ?, %1, models = ?, "
-                                  "expires_at = ?, updated_at = ? WHERE id = ?")
+                                  "expires_at = ?, shadow = ?, updated_at = ? WHERE id = ?")
                        .arg(IdentityRows::limitAssignments()),
-                   values, &why))
+                   values, &why) ||
+        !ModelLimitRows::replace(m_db, ModelLimitRows::Owner::Key, QString::number(old->id),
+                                 updated.modelLimits, &why))
         return R::failure(internalError(why));
     QJsonObject details = {{QStringLiteral("prefix"), old->prefix},
                            {QStringLiteral("user"), old->userName},
@@ -670,8 +762,9 @@ AdminResult<ApiKey> AdminService::revokeKey(const QString &idOrPrefix)
 
 AdminResult<QList<Tier>> AdminService::listTiers()
 {
-    return listOf<Tier>(m_db, IdentityRows::tierSelect() + QStringLiteral(" ORDER BY name"), {},
-                        [](const QSqlQuery &q) { return IdentityRows::tierFrom(q); });
+    return withModelLimits(
+        m_db, listOf<Tier>(m_db, IdentityRows::tierSelect() + QStringLiteral(" ORDER BY name"), {},
+                           [](const QSqlQuery &q) { return IdentityRows::tierFrom(q); }));
 }
 
 AdminResult<Tier> AdminService::getTier(const QString &name)
@@ -683,10 +776,17 @@ AdminResult<Tier> AdminService::getTier(const QString &name)
 AdminResult<Tier> AdminService::setTier(const QString &name, const LimitOverrides &limits,
                                         const QStringList &clearLimits)
 {
+    return setTier(name, TierPatch{limits, clearLimits, std::nullopt, {}});
+}
+
+AdminResult<Tier> AdminService::setTier(const QString &name, const TierPatch &patch)
+{
     using R = AdminResult<Tier>;
     if (auto e = V::name(QStringLiteral("name"), name))
         return R::failure(*e);
-    if (auto e = V::limits(limits, clearLimits))
+    if (auto e = V::limits(patch.limits, patch.clearLimits))
+        return R::failure(*e);
+    if (auto e = V::modelLimits(patch.modelLimits))
         return R::failure(*e);
 
     AdminError err;
@@ -697,33 +797,49 @@ AdminResult<Tier> AdminService::setTier(const QString &name, const LimitOverride
     if (!old && err.kind != AdminError::Kind::NotFound)
         return R::failure(err);
 
+    Tier updated = old.value_or(Tier{name, {}, false, {}, {}, {}});
+    updated.limits = patched(updated.limits, patch.limits, patch.clearLimits);
+    updated.shadow = patch.shadow.value_or(updated.shadow);
+    updated.modelLimits = patch.modelLimits.appliedTo(updated.modelLimits);
+    if (auto e = V::modelLimitCount(updated.modelLimits))
+        return R::failure(*e);
+
     const QString now = Timestamp::toText(Timestamp::now());
     QString why;
     QJsonObject details;
     if (!old) {
         QVariantList values = {name};
-        values << IdentityRows::limitValues(limits) << now << now;
-        if (!m_db.exec(QStringLiteral("INSERT INTO tiers (name, %1, created_at, updated_at) "
-                                      "VALUES (?, %2, ?, ?)")
+        values << IdentityRows::limitValues(updated.limits) << now << now
+               << IdentityRows::shadowValue(updated.shadow);
+        if (!m_db.exec(QStringLiteral("INSERT INTO tiers (name, %1, created_at, updated_at, "
+                                      "shadow) VALUES (?, %2, ?, ?, ?)")
                            .arg(IdentityRows::limitColumns(), IdentityRows::limitPlaceholders()),
                        values, &why))
             return R::failure(internalError(why));
         details.insert(QStringLiteral("created"), true);
-        addLimits(details, limits);
+        addLimits(details, updated.limits);
+        addShadowAndModels(details, updated.shadow ? std::optional<bool>(true) : std::nullopt,
+                           updated.modelLimits);
     } else {
-        const LimitOverrides updated = patched(old->limits, limits, clearLimits);
         QJsonObject changes;
-        addLimitChanges(changes, old->limits, updated);
+        addLimitChanges(changes, old->limits, updated.limits);
+        addChange(changes, QStringLiteral("shadow"), old->shadow, updated.shadow);
+        addChange(changes, QStringLiteral("model_limits"), IdentityJson::toJson(old->modelLimits),
+                  IdentityJson::toJson(updated.modelLimits));
         if (changes.isEmpty())
             return R::success(*old);
-        QVariantList values = IdentityRows::limitValues(updated);
-        values << now << name;
-        if (!m_db.exec(QStringLiteral("UPDATE tiers SET %1, updated_at = ? WHERE name = ?")
+        QVariantList values = IdentityRows::limitValues(updated.limits);
+        values << IdentityRows::shadowValue(updated.shadow) << now << name;
+        if (!m_db.exec(QStringLiteral("UPDATE tiers SET %1, shadow = ?, updated_at = ? WHERE "
+                                      "name = ?")
                            .arg(IdentityRows::limitAssignments()),
                        values, &why))
             return R::failure(internalError(why));
         details.insert(QStringLiteral("changes"), changes);
     }
+    if (!ModelLimitRows::replace(m_db, ModelLimitRows::Owner::Tier, name, updated.modelLimits,
+                                 &why))
+        return R::failure(internalError(why));
     if (!tx.audit(QStringLiteral("tier.set"), QStringLiteral("tier"), name, details, &err))
         return R::failure(err);
     std::optional<Tier> stored = findTier(m_db, name, &err);

@@ -76,6 +76,36 @@ struct UserPatch
     QStringList clearLimits;        // field names reset to inherit: "requests_per_second", ...
 };
 
+// Changes to the per-model limits of a tier or a key. Each edit names one model (a name or a
+// glob): `remove` drops its entry; otherwise the entry is created when missing, its set fields
+// written and its cleared ones unset (an entry with no field set stays: that model has no
+// per-model limit, which also exempts it from broader globs).
+struct ModelLimitEdit
+{
+    QString model;
+    bool remove = false;
+    LimitOverrides limits;
+    QStringList clearLimits;
+};
+
+struct ModelLimitsPatch
+{
+    bool replace = false;  // start from no entries (PUT): the result is exactly `edits`
+    QList<ModelLimitEdit> edits;
+    bool isEmpty() const { return !replace && edits.isEmpty(); }
+    // `entries` with the patch applied, ordered by model.
+    QList<ModelLimit> appliedTo(const QList<ModelLimit> &entries) const;
+};
+
+// A tier edit (setTier): set limit fields are written, cleared ones inherit, the rest stay.
+struct TierPatch
+{
+    LimitOverrides limits;
+    QStringList clearLimits;
+    std::optional<bool> shadow;
+    ModelLimitsPatch modelLimits;
+};
+
 struct NewKey
 {
     QString userName;  // required; must exist unless createUser
@@ -83,8 +113,10 @@ struct NewKey
     QString name;  // display name, optional
     QString tier;  // empty = the user's tier
     LimitOverrides limits;
-    QStringList models;   // globs
-    QDateTime expiresAt;  // invalid = never
+    QStringList models;             // globs
+    QDateTime expiresAt;            // invalid = never
+    std::optional<bool> shadow;     // nullopt = the effective tier's
+    QList<ModelLimit> modelLimits;  // over the effective tier's, field by field
 };
 
 struct KeyPatch
@@ -95,6 +127,9 @@ struct KeyPatch
     std::optional<QDateTime> expiresAt;  // invalid QDateTime = never
     LimitOverrides limits;
     QStringList clearLimits;
+    // nullopt leaves it; a nullopt inside goes back to the effective tier's.
+    std::optional<std::optional<bool>> shadow;
+    ModelLimitsPatch modelLimits;
 };
 
 struct CreatedKey
@@ -111,7 +146,8 @@ struct CreatedKey
 // Limit field names used in messages, patches, JSON, INI [tier.NAME] keys and columns:
 // requests_per_second, burst, requests_per_minute, tokens_per_minute, monthly_requests,
 // monthly_tokens, concurrent_requests (CLI flags: --rps --burst --rpm --tpm
-// --monthly-requests --monthly-tokens --concurrent-requests).
+// --monthly-requests --monthly-tokens --concurrent-requests). Tiers and keys also carry a
+// shadow flag and per-model limits (model_limits table), written in the same transaction.
 class AdminService
 {
 public:
@@ -135,6 +171,7 @@ public:
     AdminResult<QList<Tier>> listTiers();
     AdminResult<Tier> getTier(const QString &name);
     // Creates the tier when it does not exist; set fields are written, cleared ones inherit.
+    AdminResult<Tier> setTier(const QString &name, const TierPatch &patch);
     AdminResult<Tier> setTier(const QString &name, const LimitOverrides &limits,
                               const QStringList &clearLimits = {});
     // Number of keys whose effective tier is each tier (dashboard, CLI).

@@ -170,6 +170,62 @@ public:
         return std::nullopt;
     }
 
+    // true, false, or null (nullopt inside: inherit); nullopt when absent.
+    std::optional<std::optional<bool>> booleanOrNull(const QString &field)
+    {
+        if (!m_ok || !has(field))
+            return std::nullopt;
+        const QJsonValue v = m_json.value(field);
+        std::optional<std::optional<bool>> out;
+        if (v.isBool())
+            out.emplace(v.toBool());
+        else if (v.isNull())
+            out.emplace(std::nullopt);  // in place: copying an empty optional upsets GCC 12
+        else
+            fail(field,
+                 QStringLiteral("%1 must be true, false or null, got %2").arg(field, shown(v)));
+        return out;
+    }
+
+    // {"MODEL": {limit members}, ...}: each model's set fields, nulls cleared (when `patch`);
+    // a null model removes its entry (only when `patch`). Value rules are AdminService's.
+    std::optional<ModelLimitsPatch> modelLimits(const QString &field, bool patch)
+    {
+        if (!m_ok || !has(field))
+            return std::nullopt;
+        const QJsonValue v = m_json.value(field);
+        if (!v.isObject()) {
+            fail(field, QStringLiteral("%1 must be an object of model names or globs to limits, "
+                                       "got %2")
+                            .arg(field, shown(v)));
+            return std::nullopt;
+        }
+        ModelLimitsPatch out;
+        const QJsonObject models = v.toObject();
+        for (auto it = models.constBegin(); m_ok && it != models.constEnd(); ++it) {
+            ModelLimitEdit edit;
+            edit.model = it.key();
+            const QString where = QStringLiteral("%1 of %2").arg(field, shown(it.key()));
+            if (it.value().isNull() && patch) {
+                edit.remove = true;
+            } else if (!it.value().isObject()) {
+                fail(field, QStringLiteral("%1 must be an object of limits%2, got %3")
+                                .arg(where, patch ? QStringLiteral(" or null") : QString(),
+                                     shown(it.value())));
+            } else {
+                AdminError inner;
+                const QJsonObject limits = it.value().toObject();
+                Reader r(limits, &inner);
+                r.onlyKnown(LimitFields::names());
+                r.limits(&edit.limits, patch ? &edit.clearLimits : nullptr);
+                if (!r.ok())
+                    fail(field, QStringLiteral("%1: %2").arg(where, inner.message));
+            }
+            out.edits.append(edit);
+        }
+        return m_ok ? std::optional<ModelLimitsPatch>(out) : std::nullopt;
+    }
+
     // The limit members: numbers are set, nulls are added to *clear (or, without clear,
     // mean the same as absent).
     void limits(LimitOverrides *limits, QStringList *clear)
@@ -217,6 +273,9 @@ QStringList withLimits(QStringList fields)
     return fields << LimitFields::names();
 }
 
+const QString kShadow = QStringLiteral("shadow");
+const QString kModelLimits = QStringLiteral("model_limits");
+
 }  // namespace
 
 QJsonObject IdentityJson::toJson(const LimitOverrides &limits)
@@ -261,7 +320,9 @@ QJsonObject IdentityJson::toJson(const ApiKey &key, const QString &effectiveTier
                         {QStringLiteral("status"), key.status},
                         {QStringLiteral("created_at"), orNull(key.createdAt)},
                         {QStringLiteral("last_used_at"), orNull(key.lastUsedAt)},
-                        {QStringLiteral("expires_at"), orNull(key.expiresAt)}};
+                        {QStringLiteral("expires_at"), orNull(key.expiresAt)},
+                        {kShadow, key.shadow ? QJsonValue(*key.shadow) : QJsonValue()},
+                        {kModelLimits, toJson(key.modelLimits)}};
     if (!effectiveTier.isEmpty())
         json.insert(QStringLiteral("effective_tier"), effectiveTier);
     insertLimits(json, key.limits);
@@ -279,9 +340,30 @@ QJsonObject IdentityJson::toJson(const Tier &tier)
 {
     QJsonObject json = {{QStringLiteral("name"), tier.name},
                         {QStringLiteral("created_at"), orNull(tier.createdAt)},
-                        {QStringLiteral("updated_at"), orNull(tier.updatedAt)}};
+                        {QStringLiteral("updated_at"), orNull(tier.updatedAt)},
+                        {kShadow, tier.shadow},
+                        {kModelLimits, toJson(tier.modelLimits)}};
     insertLimits(json, tier.limits);
     return json;
+}
+
+QJsonObject IdentityJson::toJson(const QList<ModelLimit> &modelLimits)
+{
+    QJsonObject json;
+    for (const ModelLimit &m : modelLimits)
+        json.insert(m.model, toJson(m.limits));
+    return json;
+}
+
+QJsonArray IdentityJson::toJson(const QList<ResolvedModelLimit> &modelLimits)
+{
+    QJsonArray array;
+    for (const ResolvedModelLimit &m : modelLimits) {
+        QJsonObject o = toJson(m.limits);
+        o.insert(QStringLiteral("model"), m.model);
+        array.append(o);
+    }
+    return array;
 }
 
 QJsonObject IdentityJson::toJson(const PrincipalDefaults &defaults)
@@ -320,9 +402,10 @@ std::optional<UserPatch> IdentityJson::userPatchFromJson(const QJsonObject &json
 std::optional<NewKey> IdentityJson::newKeyFromJson(const QJsonObject &json, AdminError *error)
 {
     Reader r(json, error);
-    r.onlyKnown(withLimits({QStringLiteral("user"), QStringLiteral("create_user"),
-                            QStringLiteral("name"), QStringLiteral("tier"),
-                            QStringLiteral("models"), QStringLiteral("expires_at")}));
+    r.onlyKnown(
+        withLimits({QStringLiteral("user"), QStringLiteral("create_user"), QStringLiteral("name"),
+                    QStringLiteral("tier"), QStringLiteral("models"), QStringLiteral("expires_at"),
+                    kShadow, kModelLimits}));
     r.required(QStringLiteral("user"));
     NewKey key;
     key.userName = r.nameOrId(QStringLiteral("user")).value_or(QString());
@@ -331,6 +414,11 @@ std::optional<NewKey> IdentityJson::newKeyFromJson(const QJsonObject &json, Admi
     key.tier = r.string(QStringLiteral("tier"), true).value_or(QString());
     key.models = r.strings(QStringLiteral("models")).value_or(QStringList());
     key.expiresAt = r.time(QStringLiteral("expires_at")).value_or(QDateTime());
+    key.shadow = r.booleanOrNull(kShadow).value_or(std::nullopt);
+    if (const auto models = r.modelLimits(kModelLimits, false)) {
+        for (const ModelLimitEdit &edit : models->edits)
+            key.modelLimits.append({edit.model, edit.limits});
+    }
     r.limits(&key.limits, nullptr);
     return r.ok() ? std::optional<NewKey>(key) : std::nullopt;
 }
@@ -338,15 +426,30 @@ std::optional<NewKey> IdentityJson::newKeyFromJson(const QJsonObject &json, Admi
 std::optional<KeyPatch> IdentityJson::keyPatchFromJson(const QJsonObject &json, AdminError *error)
 {
     Reader r(json, error);
-    r.onlyKnown(withLimits({QStringLiteral("name"), QStringLiteral("tier"),
-                            QStringLiteral("models"), QStringLiteral("expires_at")}));
+    r.onlyKnown(
+        withLimits({QStringLiteral("name"), QStringLiteral("tier"), QStringLiteral("models"),
+                    QStringLiteral("expires_at"), kShadow, kModelLimits}));
     KeyPatch patch;
     patch.name = r.string(QStringLiteral("name"), true);
     patch.tier = r.string(QStringLiteral("tier"), true);
     patch.models = r.strings(QStringLiteral("models"));
     patch.expiresAt = r.time(QStringLiteral("expires_at"));
+    patch.shadow = r.booleanOrNull(kShadow);
+    patch.modelLimits = r.modelLimits(kModelLimits, true).value_or(ModelLimitsPatch());
     r.limits(&patch.limits, &patch.clearLimits);
     return r.ok() ? std::optional<KeyPatch>(patch) : std::nullopt;
+}
+
+std::optional<TierPatch> IdentityJson::tierPatchFromJson(const QJsonObject &json, AdminError *error,
+                                                         const QStringList &ignored)
+{
+    Reader r(json, error);
+    r.onlyKnown(withLimits({kShadow, kModelLimits}), ignored);
+    TierPatch patch;
+    patch.shadow = r.boolean(kShadow);
+    patch.modelLimits = r.modelLimits(kModelLimits, true).value_or(ModelLimitsPatch());
+    r.limits(&patch.limits, &patch.clearLimits);
+    return r.ok() ? std::optional<TierPatch>(patch) : std::nullopt;
 }
 
 std::optional<LimitsPatch> IdentityJson::limitsPatchFromJson(const QJsonObject &json,

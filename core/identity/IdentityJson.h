@@ -3,6 +3,7 @@
 #include "AdminService.h"
 #include "IdentityTypes.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QStringList>
 #include <optional>
@@ -38,6 +39,10 @@ public:
     static QJsonObject toJson(const CreatedKey &created, const QString &effectiveTier = QString());
     static QJsonObject toJson(const Tier &tier);
     static QJsonObject toJson(const PrincipalDefaults &defaults);  // {"user": {...}, "key": {...}}
+    // "model_limits" of a tier or key: {"gpt-4o": {limits}, "claude-*": {limits}}.
+    static QJsonObject toJson(const QList<ModelLimit> &modelLimits);
+    // Resolved per-model limits in their order: [{"model": "gpt-4o", limits}, ...].
+    static QJsonArray toJson(const QList<ResolvedModelLimit> &modelLimits);
 
     // {"name", "email"?, "tier"?, limits?}; null limits mean inherit (as absent).
     static std::optional<NewUser> newUserFromJson(const QJsonObject &json, AdminError *error);
@@ -45,11 +50,16 @@ public:
     // limit resets it to inherit.
     static std::optional<UserPatch> userPatchFromJson(const QJsonObject &json, AdminError *error);
     // {"user" (name or numeric id), "create_user"?, "name"?, "tier"?, "models"?, "expires_at"?,
-    // limits?}
+    // "shadow"? (true, false; null = the tier's), "model_limits"? ({"MODEL": {limits}}), limits?}
     static std::optional<NewKey> newKeyFromJson(const QJsonObject &json, AdminError *error);
     // {"name"?, "tier"? (null or "" = the user's), "models"? (null = every model),
-    // "expires_at"? (null = never), limits?}
+    // "expires_at"? (null = never), "shadow"? (null = the tier's), "model_limits"?, limits?}.
+    // model_limits patches per model: {"gpt-4o": {"tokens_per_minute": 1000, "burst": null}}
+    // sets and clears fields of that entry (creating it), {"gpt-4o": null} removes it.
     static std::optional<KeyPatch> keyPatchFromJson(const QJsonObject &json, AdminError *error);
+    // {"shadow"?, "model_limits"? (as for keys), limits?}; members in `ignored` are skipped.
+    static std::optional<TierPatch> tierPatchFromJson(const QJsonObject &json, AdminError *error,
+                                                      const QStringList &ignored = {});
     // The limit members only; members listed in `ignored` (e.g. "name", "created_at" of a
     // resource sent back whole) are skipped instead of refused.
     static std::optional<LimitsPatch> limitsPatchFromJson(const QJsonObject &json,

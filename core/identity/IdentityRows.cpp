@@ -61,7 +61,8 @@ LimitOverrides IdentityRows::limitsAt(const QSqlQuery &q, int first)
 
 QString IdentityRows::tierSelect()
 {
-    return QStringLiteral("SELECT name, %1, created_at, updated_at FROM tiers").arg(limitColumns());
+    return QStringLiteral("SELECT name, %1, created_at, updated_at, shadow FROM tiers")
+        .arg(limitColumns());
 }
 
 Tier IdentityRows::tierFrom(const QSqlQuery &q)
@@ -72,6 +73,7 @@ Tier IdentityRows::tierFrom(const QSqlQuery &q)
     const int next = 1 + limitCount();
     t.createdAt = Timestamp::fromText(q.value(next).toString());
     t.updatedAt = Timestamp::fromText(q.value(next + 1).toString());
+    t.shadow = q.value(next + 2).toLongLong() != 0;
     return t;
 }
 
@@ -98,7 +100,7 @@ QString IdentityRows::keySelect()
 {
     return QStringLiteral(
                "SELECT k.id, k.user_id, u.name, k.name, k.prefix, k.hash, k.tier, %1, k.models, "
-               "k.status, k.created_at, k.last_used_at, k.expires_at "
+               "k.status, k.created_at, k.last_used_at, k.expires_at, k.shadow "
                "FROM api_keys k JOIN users u ON u.id = k.user_id")
         .arg(limitColumns(QStringLiteral("k.")));
 }
@@ -120,6 +122,7 @@ ApiKey IdentityRows::keyFrom(const QSqlQuery &q)
     k.createdAt = Timestamp::fromText(q.value(next + 2).toString());
     k.lastUsedAt = Timestamp::fromText(q.value(next + 3).toString());
     k.expiresAt = Timestamp::fromText(q.value(next + 4).toString());
+    k.shadow = shadowFrom(q.value(next + 5));
     return k;
 }
 
@@ -146,6 +149,16 @@ QStringList IdentityRows::modelsFrom(const QString &text)
     for (const QJsonValue &v : array)
         models << v.toString();
     return models;
+}
+
+QVariant IdentityRows::shadowValue(std::optional<bool> shadow)
+{
+    return shadow ? QVariant(*shadow ? 1 : 0) : QVariant();
+}
+
+std::optional<bool> IdentityRows::shadowFrom(const QVariant &value)
+{
+    return value.isNull() ? std::nullopt : std::optional<bool>(value.toLongLong() != 0);
 }
 
 QVariant IdentityRows::nullIfEmpty(const QString &text)

@@ -38,6 +38,9 @@ public:
     static QString hashText(const QByteArray &hash);  // lower-case hex
     static QString modelsText(const QStringList &models);
     static QStringList modelsFrom(const QString &text);
+    // Shadow flags as INTEGER 0/1; NULL for a key that follows its tier.
+    static QVariant shadowValue(std::optional<bool> shadow);
+    static std::optional<bool> shadowFrom(const QVariant &value);
     static QVariant nullIfEmpty(const QString &text);
     static QVariant timeValue(const QDateTime &time);  // Timestamp text, NULL when invalid
 };

@@ -1,11 +1,13 @@
 #include "IdentitySeeder.h"
 
+#include "ConfigValues.h"
 #include "DatabaseConnection.h"
 #include "IdentityJson.h"
 #include "IdentityRows.h"
 #include "IdentityTransaction.h"
 #include "IdentityValidation.h"
 #include "LimitFields.h"
+#include "ModelLimitRows.h"
 #include "Timestamp.h"
 
 #include <QJsonObject>
@@ -17,6 +19,8 @@ namespace {
 
 constexpr QLatin1String kTierPrefix("tier.");
 constexpr QLatin1String kDefaultsPrefix("defaults.");
+constexpr QLatin1String kModelInfix(".model.");
+constexpr QLatin1String kShadow("shadow");
 
 LimitOverrides perMinuteAndMonth(qint64 perMinute, qint64 perMonth)
 {
@@ -61,14 +65,16 @@ QString inSection(const QString &section, const QString &source)
 }
 
 // Applies one section's keys to `limits`; false with *error on an unknown key or a bad value.
+// `others`: the keys the section takes besides the limit fields, for the message.
 bool applySection(const QString &section, const QMap<QString, QVariant> &keys,
-                  LimitOverrides *limits, QString *error, const QString &source)
+                  LimitOverrides *limits, QString *error, const QString &source,
+                  const QStringList &others = {})
 {
     for (auto it = keys.cbegin(); it != keys.cend(); ++it) {
         if (!LimitFields::isName(it.key())) {
             setError(error, QStringLiteral("unknown key \"%1\" in %2: expected one of %3")
                                 .arg(it.key(), inSection(section, source),
-                                     LimitFields::names().join(QStringLiteral(", "))));
+                                     (LimitFields::names() + others).join(QStringLiteral(", "))));
             return false;
         }
         const QString text = iniText(it.value());
@@ -82,6 +88,25 @@ bool applySection(const QString &section, const QMap<QString, QVariant> &keys,
         }
         LimitFields::setValue(*limits, it.key(), *value);
     }
+    return true;
+}
+
+// [tier.NAME] takes `shadow` besides the limit fields: read and removed from *keys.
+bool takeShadow(const QString &section, QMap<QString, QVariant> *keys, bool *shadow, QString *error,
+                const QString &source)
+{
+    if (!keys->contains(kShadow))
+        return true;
+    const QString text = iniText(keys->take(kShadow));
+    QString expected;
+    const std::optional<bool> value = ConfigValues::parseBool(text, &expected);
+    if (!value) {
+        setError(error,
+                 QStringLiteral("invalid value %1 for shadow in %2: expected %3")
+                     .arg(IdentityValidation::quoted(text), inSection(section, source), expected));
+        return false;
+    }
+    *shadow = *value;
     return true;
 }
 
@@ -126,11 +151,16 @@ PrincipalDefaults IdentitySeeder::builtInDefaults()
 std::optional<IdentitySeeder::Seed> IdentitySeeder::fromIni(const IniSections &sections,
                                                             QString *error, const QString &source)
 {
-    Seed out{builtInTiers(), builtInDefaults()};
+    Seed out;
+    out.tiers = builtInTiers();
+    out.defaults = builtInDefaults();
     for (auto it = sections.cbegin(); it != sections.cend(); ++it) {
         const QString &section = it.key();
         if (section.startsWith(kTierPrefix)) {
-            const QString name = section.mid(kTierPrefix.size());
+            // [tier.NAME] or [tier.NAME.model.MODEL]
+            const qsizetype infix = section.indexOf(kModelInfix, kTierPrefix.size());
+            const QString name =
+                section.mid(kTierPrefix.size(), infix < 0 ? -1 : infix - kTierPrefix.size());
             if (auto e = IdentityValidation::name(QStringLiteral("name"), name)) {
                 setError(error,
                          QStringLiteral("invalid tier name %1 in section %2: expected 1 "
@@ -140,8 +170,29 @@ std::optional<IdentitySeeder::Seed> IdentitySeeder::fromIni(const IniSections &s
             }
             // Field by field over the built-in tier of that name, if any.
             LimitOverrides limits = out.tiers.value(name);
-            if (!applySection(section, it.value(), &limits, error, source))
-                return std::nullopt;
+            QMap<QString, QVariant> keys = it.value();
+            if (infix >= 0) {
+                ModelLimit entry{section.mid(infix + kModelInfix.size()), {}};
+                ModelLimitsPatch check;
+                check.edits.append({entry.model, false, {}, {}});
+                if (IdentityValidation::modelLimits(check)) {
+                    setError(error, QStringLiteral("invalid model %1 in section %2: expected a "
+                                                   "model name or glob without whitespace")
+                                        .arg(IdentityValidation::quoted(entry.model),
+                                             inSection(section, source)));
+                    return std::nullopt;
+                }
+                if (!applySection(section, keys, &entry.limits, error, source))
+                    return std::nullopt;
+                out.modelLimits[name].append(entry);
+            } else {
+                bool shadow = out.shadowTiers.contains(name);
+                if (!takeShadow(section, &keys, &shadow, error, source) ||
+                    !applySection(section, keys, &limits, error, source, {kShadow}))
+                    return std::nullopt;
+                if (shadow)
+                    out.shadowTiers.insert(name);
+            }
             out.tiers.insert(name, limits);
         } else if (section.startsWith(kDefaultsPrefix)) {
             const QString principal = section.mid(kDefaultsPrefix.size());
@@ -181,21 +232,31 @@ bool IdentitySeeder::seed(DatabaseConnection &db, const Seed &plan, QString *err
         return failed();
     const QString now = Timestamp::toText(Timestamp::now());
     for (auto it = plan.tiers.cbegin(); it != plan.tiers.cend(); ++it) {
+        const bool shadow = plan.shadowTiers.contains(it.key());
+        const QList<ModelLimit> models = plan.modelLimits.value(it.key());
         QVariantList values = {it.key()};
-        values << IdentityRows::limitValues(it.value()) << now << now;
+        values << IdentityRows::limitValues(it.value()) << now << now
+               << IdentityRows::shadowValue(shadow);
         bool isNew = false;
         if (!insertIfMissing(
                 db,
-                QStringLiteral("INSERT INTO tiers (name, %1, created_at, updated_at) "
-                               "VALUES (?, %2, ?, ?) "
+                QStringLiteral("INSERT INTO tiers (name, %1, created_at, updated_at, shadow) "
+                               "VALUES (?, %2, ?, ?, ?) "
                                "ON CONFLICT (name) DO NOTHING")
                     .arg(IdentityRows::limitColumns(), IdentityRows::limitPlaceholders()),
                 values, &isNew, error))
             return false;
         if (isNew) {
             ++added;
-            if (!tx.audit(QStringLiteral("tier.seed"), QStringLiteral("tier"), it.key(),
-                          IdentityJson::toJson(it.value()), &err))
+            QJsonObject details = IdentityJson::toJson(it.value());
+            if (shadow)
+                details.insert(kShadow, true);
+            if (!models.isEmpty())
+                details.insert(QStringLiteral("model_limits"), IdentityJson::toJson(models));
+            if (!ModelLimitRows::replace(db, ModelLimitRows::Owner::Tier, it.key(), models, error))
+                return false;
+            if (!tx.audit(QStringLiteral("tier.seed"), QStringLiteral("tier"), it.key(), details,
+                          &err))
                 return failed();
         }
     }

@@ -3,6 +3,7 @@
 #include "IdentityTypes.h"
 
 #include <QMap>
+#include <QSet>
 #include <QString>
 #include <QVariant>
 #include <optional>
@@ -14,9 +15,12 @@ class DatabaseConnection;
 // Creates the tiers and per-principal defaults at first start: the built-in ones, overridden
 // field by field by the INI file's [tier.NAME], [defaults.user] and [defaults.key] sections
 // (keys: the limit field names of LimitFields, e.g. concurrent_requests = 4; an empty value
-// means inherit). A row is only inserted when it does not exist yet, so operator edits (CLI,
+// means inherit; [tier.NAME] also takes shadow = true|false) and the per-model limits of
+// [tier.NAME.model.MODEL] (the limit fields; MODEL a name or glob, split from NAME at the first
+// ".model."). A row is only inserted when it does not exist yet, so operator edits (CLI,
 // admin API, dashboard) are never overwritten: after the first start the database is the
-// source of truth. A tier declared in the INI file later is still added.
+// source of truth. A tier declared in the INI file later is still added; a tier's shadow flag
+// and model limits are part of it, written only when the tier is inserted.
 //
 // Built in: free (100 requests/min, 50 000 requests/month), pro (1 000/min, 1 000 000/month),
 // enterprise and partner (unlimited: every field 0), anonymous (100 requests/min per client
@@ -32,6 +36,8 @@ public:
     struct Seed
     {
         QMap<QString, LimitOverrides> tiers;
+        QSet<QString> shadowTiers;                     // tiers in shadow mode
+        QMap<QString, QList<ModelLimit>> modelLimits;  // by tier, ordered by model
         PrincipalDefaults defaults;
     };
 

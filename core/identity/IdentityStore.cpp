@@ -2,6 +2,7 @@
 
 #include "DatabaseConnection.h"
 #include "IdentityRows.h"
+#include "ModelLimitRows.h"
 #include "Timestamp.h"
 
 namespace sluice {
@@ -66,6 +67,9 @@ std::optional<IdentitySnapshotData> IdentityStore::loadAll(QString *error)
         while (q->next())
             data.keys << IdentityRows::keyFrom(*q);
     }
+    if (!ModelLimitRows::attach(m_db, data.tiers, error) ||
+        !ModelLimitRows::attach(m_db, data.keys, error))
+        return std::nullopt;
     {
         auto q = m_db.query(IdentityRows::defaultsSelect(), {}, error);
         if (!q)

@@ -15,6 +15,13 @@ constexpr int kMaxGlobLength = 200;
 constexpr int kMaxGlobs = 100;
 constexpr int kMaxPage = 1000;
 
+bool isGlob(const QString &glob)
+{
+    const bool hasSpace =
+        std::any_of(glob.cbegin(), glob.cend(), [](QChar c) { return c.isSpace(); });
+    return !glob.isEmpty() && !hasSpace && glob.size() <= kMaxGlobLength;
+}
+
 }  // namespace
 
 AdminError IdentityValidation::invalid(const QString &field, const QString &message)
@@ -118,9 +125,7 @@ std::optional<AdminError> IdentityValidation::models(const QStringList &models)
                                   .arg(kMaxGlobs)
                                   .arg(models.size()));
     for (const QString &glob : models) {
-        const bool hasSpace =
-            std::any_of(glob.cbegin(), glob.cend(), [](QChar c) { return c.isSpace(); });
-        if (glob.isEmpty() || hasSpace || glob.size() > kMaxGlobLength)
+        if (!isGlob(glob))
             return invalid(field,
                            QStringLiteral("models must be non-empty globs without whitespace of "
                                           "at most %1 characters, got %2")
@@ -128,6 +133,45 @@ std::optional<AdminError> IdentityValidation::models(const QStringList &models)
                                .arg(quoted(glob)));
     }
     return std::nullopt;
+}
+
+std::optional<AdminError> IdentityValidation::modelLimits(const ModelLimitsPatch &patch)
+{
+    const QString field = QStringLiteral("model_limits");
+    QStringList seen;
+    for (const ModelLimitEdit &edit : patch.edits) {
+        if (!isGlob(edit.model))
+            return invalid(field, QStringLiteral("model_limits must be keyed by non-empty model "
+                                                 "names or globs without whitespace of at most "
+                                                 "%1 characters, got %2")
+                                      .arg(kMaxGlobLength)
+                                      .arg(quoted(edit.model)));
+        if (seen.contains(edit.model))
+            return invalid(
+                field, QStringLiteral("model_limits names model %1 twice").arg(quoted(edit.model)));
+        seen << edit.model;
+        if (edit.remove && (!edit.limits.isEmpty() || !edit.clearLimits.isEmpty()))
+            return invalid(field, QStringLiteral("model_limits: model %1 is both removed and given "
+                                                 "limits; give one or the other")
+                                      .arg(quoted(edit.model)));
+        if (auto e = limits(edit.limits, edit.clearLimits)) {
+            e->message =
+                QStringLiteral("model_limits of %1: %2").arg(quoted(edit.model), e->message);
+            e->field = field;
+            return e;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<AdminError> IdentityValidation::modelLimitCount(const QList<ModelLimit> &resulting)
+{
+    if (resulting.size() <= kMaxGlobs)
+        return std::nullopt;
+    return invalid(QStringLiteral("model_limits"),
+                   QStringLiteral("model_limits must hold at most %1 models, got %2")
+                       .arg(kMaxGlobs)
+                       .arg(resulting.size()));
 }
 
 std::optional<AdminError> IdentityValidation::expiresAt(const QDateTime &time)

@@ -26,6 +26,10 @@ public:
                                             const QStringList &clear = {});
     // Every glob non-empty, without whitespace, at most 200 characters; at most 100 globs.
     static std::optional<AdminError> models(const QStringList &models);
+    // Per-model limit edits: each model a glob as in models(), named once, its limits as in
+    // limits() (a removal sets none); at most 100 entries once applied (`resulting`).
+    static std::optional<AdminError> modelLimits(const ModelLimitsPatch &patch);
+    static std::optional<AdminError> modelLimitCount(const QList<ModelLimit> &resulting);
     // Invalid passes (never expires); otherwise in the future and before year 10000.
     static std::optional<AdminError> expiresAt(const QDateTime &time);
     static std::optional<AdminError> page(int limit, qint64 afterId);

@@ -98,6 +98,24 @@ QList<Migration> Schema::identityMigrations()
              QStringLiteral("ALTER TABLE users ADD COLUMN concurrent_requests BIGINT"),
              QStringLiteral("ALTER TABLE api_keys ADD COLUMN concurrent_requests BIGINT"),
          }},
+        {4,
+         QStringLiteral("shadow mode and per-model limits"),
+         {
+             // Shadow mode (1: would-be denials are only counted and logged). A tier is in it or
+             // not; a key's NULL follows its effective tier.
+             QStringLiteral("ALTER TABLE tiers ADD COLUMN shadow INTEGER NOT NULL DEFAULT 0"),
+             QStringLiteral("ALTER TABLE api_keys ADD COLUMN shadow INTEGER"),
+             // Per-model limits of a tier (owner: its name) or a key (owner: its id as text);
+             // model is a name or a glob. No foreign key (one column names either kind):
+             // AdminService writes an owner's rows in the owner's transaction. Tiers and keys
+             // are never deleted (keys are revoked; ids are never reused), so rows cannot
+             // outlive their owner. Unset limit columns are unlimited.
+             QStringLiteral("CREATE TABLE model_limits ("
+                            "owner_kind TEXT NOT NULL CHECK (owner_kind IN ('tier', 'key')), "
+                            "owner TEXT NOT NULL, "
+                            "model TEXT NOT NULL, " LIMIT_COLUMNS "concurrent_requests BIGINT, "
+                            "PRIMARY KEY (owner_kind, owner, model))"),
+         }},
     };
 }
 

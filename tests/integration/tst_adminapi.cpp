@@ -156,6 +156,8 @@ private slots:
     void keys();
     void tiers_data() { backends(); }
     void tiers();
+    void shadowAndModelLimits_data() { backends(); }
+    void shadowAndModelLimits();
     void defaults_data() { backends(); }
     void defaults();
     void pagination_data() { backends(); }
@@ -687,6 +689,90 @@ void TestAdminApi::keys()
     QVERIFY2(stop(gw), gw.why());
     plaintexts << m_token;
     verifyNowhere(gw, plaintexts);
+}
+
+// ---- shadow mode and per-model limits --------------------------------------------------------
+
+void TestAdminApi::shadowAndModelLimits()
+{
+    GatewayProcess gw(kBinary);
+    AdminClient admin;
+    QVERIFY(launch(gw, &admin));
+
+    HttpReply r = admin.get("/admin/v1/tiers/pro");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["shadow"], QJsonValue(false));
+    QCOMPARE(r.json()["model_limits"], QJsonValue(QJsonObject()));
+
+    // PATCH sets shadow mode and model entries; a later PATCH edits one field of one entry.
+    r = admin.patch("/admin/v1/tiers/pro", R"({"shadow":true,"model_limits":{
+        "gpt-4o":{"tokens_per_minute":1000,"burst":5},"claude-*":{"requests_per_minute":60}}})");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["shadow"], QJsonValue(true));
+    QCOMPARE(r.json()["requests_per_minute"].toInteger(), 1000);  // the tier's own untouched
+    QCOMPARE(r.json()["model_limits"][QStringLiteral("gpt-4o")][QStringLiteral("tokens_per_minute")]
+                 .toInteger(),
+             1000);
+    QCOMPARE(
+        r.json()["model_limits"][QStringLiteral("claude-*")][QStringLiteral("requests_per_minute")]
+            .toInteger(),
+        60);
+    QVERIFY(r.json()["model_limits"][QStringLiteral("claude-*")][QStringLiteral("burst")].isNull());
+    r = admin.patch("/admin/v1/tiers/pro",
+                    R"({"model_limits":{"gpt-4o":{"burst":null},"claude-*":null}})");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["shadow"], QJsonValue(true));
+    QCOMPARE(r.json()["model_limits"].toObject().keys(), QStringList({"gpt-4o"}));
+    QVERIFY(r.json()["model_limits"][QStringLiteral("gpt-4o")][QStringLiteral("burst")].isNull());
+    QCOMPARE(r.json()["model_limits"][QStringLiteral("gpt-4o")][QStringLiteral("tokens_per_minute")]
+                 .toInteger(),
+             1000);
+    QCOMPARE(admin.get("/admin/v1/tiers/pro").json()["model_limits"], r.json()["model_limits"]);
+
+    // A tier sent back whole keeps them; a PUT without them clears them and leaves shadow mode.
+    QJsonObject pro = admin.get("/admin/v1/tiers/pro").json();
+    r = admin.put("/admin/v1/tiers/pro", compact(pro));
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["model_limits"], pro["model_limits"]);
+    QCOMPARE(r.json()["shadow"], QJsonValue(true));
+    r = admin.put("/admin/v1/tiers/pro", R"({"requests_per_minute":1000})");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["shadow"], QJsonValue(false));
+    QCOMPARE(r.json()["model_limits"], QJsonValue(QJsonObject()));
+
+    // Keys: shadow true/false/null (the tier's) and their own model entries.
+    r = admin.post("/admin/v1/keys", R"({"user":"erin","create_user":true,"shadow":true,
+        "model_limits":{"gpt-4o-mini":{"requests_per_second":0.5}}})");
+    VERIFY_STATUS(r, 201);
+    const QByteArray path = "/admin/v1/keys/" + QByteArray::number(r.json()["id"].toInteger());
+    QCOMPARE(r.json()["shadow"], QJsonValue(true));
+    QCOMPARE(r.json()["model_limits"][QStringLiteral("gpt-4o-mini")]
+                     [QStringLiteral("requests_per_second")]
+                         .toDouble(),
+             0.5);
+    r = admin.patch(path, R"({"shadow":null,"model_limits":{"gpt-4o-mini":null,"o?":{}}})");
+    VERIFY_STATUS(r, 200);
+    QVERIFY(r.json()["shadow"].isNull());
+    QCOMPARE(r.json()["model_limits"].toObject().keys(), QStringList({"o?"}));
+    r = admin.get(path);
+    QVERIFY(r.json()["shadow"].isNull());
+    QCOMPARE(r.json()["model_limits"].toObject().keys(), QStringList({"o?"}));
+
+    // Errors: 400 naming the field, nothing written.
+    VERIFY_ERROR(admin.patch("/admin/v1/tiers/pro", R"({"shadow":"yes"})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("shadow"));
+    VERIFY_ERROR(admin.patch("/admin/v1/tiers/pro", R"({"model_limits":{"gpt 4o":{"burst":1}}})"),
+                 400, QStringLiteral("invalid_value"), QStringLiteral("model_limits"));
+    VERIFY_ERROR(admin.patch("/admin/v1/tiers/pro", R"({"model_limits":{"x":{"burst":-1}}})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("model_limits"));
+    VERIFY_ERROR(admin.patch("/admin/v1/tiers/pro", R"({"model_limits":[]})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("model_limits"));
+    VERIFY_ERROR(admin.patch(path, R"({"model_limits":{"x":{"tpm":1}}})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("model_limits"));
+    VERIFY_ERROR(admin.patch(path, R"({"shadow":1})"), 400, QStringLiteral("invalid_value"),
+                 QStringLiteral("shadow"));
+    QCOMPARE(admin.get("/admin/v1/tiers/pro").json()["model_limits"], QJsonValue(QJsonObject()));
+    QCOMPARE(admin.get(path).json()["model_limits"].toObject().keys(), QStringList({"o?"}));
 }
 
 // ---- tiers ---------------------------------------------------------------------------------

@@ -162,6 +162,8 @@ private slots:
     void keysListAndRevoke();
     void tiers_data() { backends(); }
     void tiers();
+    void shadowAndModelLimits_data() { backends(); }
+    void shadowAndModelLimits();
     void dbFlagAnywhereAndEnvironment();
     void auditActor_data() { backends(); }
     void auditActor();
@@ -292,6 +294,9 @@ void TestCli::help_data()
     QTest::newRow("tiers set --help")
         << QStringList{"tiers", "set", "--help"} << "\"inherit\" = clear the override";
     QTest::newRow("tiers list --help") << QStringList{"tiers", "list", "--help"} << "--json";
+    QTest::newRow("tiers set --help models")
+        << QStringList{"tiers", "set", "--help"} << "--remove-model M";
+    QTest::newRow("keys set --help") << QStringList{"keys", "set", "--help"} << "--inherit-shadow";
     QTest::newRow("help after other flags")
         << QStringList{"keys", "create", "--user", "x", "--help"} << "--create-user";
 }
@@ -317,6 +322,14 @@ void TestCli::usageErrorsExit2_data()
     QTest::newRow("group alone") << QStringList{"users"} << "missing command after \"users\"";
     QTest::newRow("unknown subcommand")
         << QStringList{"keys", "delete", "1"} << "unknown command \"keys delete\"";
+    QTest::newRow("two shadow flags")
+        << QStringList{"tiers", "set", "free", "--shadow", "--no-shadow"} << "give only one of";
+    QTest::newRow("inherit-shadow on a tier")
+        << QStringList{"tiers", "set", "free", "--inherit-shadow"}
+        << "unknown option --inherit-shadow";
+    QTest::newRow("empty --model") << QStringList{"tiers", "set", "free", "--model", " "}
+                                   << "--model needs a model name or glob";
+    QTest::newRow("keys set nothing") << QStringList{"keys", "set", "1"} << "nothing to change";
     QTest::newRow("unknown flag") << QStringList{"users", "list", "--bogus"}
                                   << "unknown option --bogus";
     QTest::newRow("flag of another command")
@@ -725,6 +738,86 @@ void TestCli::tiers()
 
     // A bad tier name is the service's refusal.
     CLI_FAILS(cli({"tiers", "set", "bad name!", "--rps", "1"}), 2);
+}
+
+void TestCli::shadowAndModelLimits()
+{
+    USE_BACKEND();
+    CliResult r = cli({"tiers", "set", "pro", "--shadow"});
+    CLI_OK(r);
+    QVERIFY2(r.out.contains("; shadow on"), r.describe().constData());
+    // --model: the limit flags go to that model's entry, not to the tier's own fields.
+    r = cli({"tiers", "set", "pro", "--model", "gpt-4o", "--tpm", "1000", "--rpm", "7"});
+    CLI_OK(r);
+    QVERIFY2(r.out.contains("rpm 1000") && r.out.contains("  model gpt-4o: rps unlimited") &&
+                 r.out.contains("rpm 7, tpm 1000"),
+             r.describe().constData());
+    CLI_OK(cli({"tiers", "set", "pro", "--model", "claude-*", "--rps", "0.5"}));
+    r = cli({"tiers", "list", "--json"});
+    CLI_OK(r);
+    QJsonObject pro = findByName(r.json().toArray(), QStringLiteral("pro"));
+    QCOMPARE(pro.value("shadow"), QJsonValue(true));
+    QCOMPARE(pro.value("requests_per_minute").toInt(), 1000);
+    QJsonObject models = pro.value("model_limits").toObject();
+    QCOMPARE(models.keys(), QStringList({"claude-*", "gpt-4o"}));
+    QCOMPARE(models.value("gpt-4o").toObject().value("tokens_per_minute").toInt(), 1000);
+    QCOMPARE(models.value("claude-*").toObject().value("requests_per_second").toDouble(), 0.5);
+    r = cli({"tiers", "list"});
+    CLI_OK(r);
+    QVERIFY2(rowWith(r, "pro").contains(" on "), r.describe().constData());
+    QVERIFY2(r.out.contains("Per-model limits:") && !rowWith(r, "claude-*").isEmpty(),
+             r.describe().constData());
+    // A field cleared, an entry removed, shadow off.
+    r = cli({"tiers", "set", "pro", "--model", "gpt-4o", "--rpm", "inherit", "--remove-model",
+             "claude-*", "--no-shadow", "--json"});
+    CLI_OK(r);
+    pro = r.json().toObject();
+    QCOMPARE(pro.value("shadow"), QJsonValue(false));
+    models = pro.value("model_limits").toObject();
+    QCOMPARE(models.keys(), QStringList({"gpt-4o"}));
+    QVERIFY(models.value("gpt-4o").toObject().value("requests_per_minute").isNull());
+    QCOMPARE(models.value("gpt-4o").toObject().value("tokens_per_minute").toInt(), 1000);
+    CLI_FAILS(cli({"tiers", "set", "pro", "--model", "gpt 4o", "--tpm", "1"}), 2);
+    CLI_FAILS(cli({"tiers", "set", "pro", "--model", "x", "--tpm", "-1"}), 2);
+
+    // Keys: created in shadow mode, then their own model entry over the tier's, then back to
+    // the tier's shadow mode.
+    CLI_OK(cli({"users", "add", "pam", "--tier", "pro"}));
+    const QString key = createKey({"--user", "pam", "--shadow"});
+    QVERIFY(!key.isEmpty());
+    r = cli({"keys", "list", "--user", "pam", "--json"});
+    CLI_OK(r);
+    QJsonObject k = r.json().toArray().first().toObject();
+    QCOMPARE(k.value("shadow"), QJsonValue(true));
+    QCOMPARE(k.value("effective_shadow"), QJsonValue(true));
+    const QString id = QString::number(k.value("id").toInteger());
+    r = cli(
+        {"keys", "set", id, "--model", "gpt-4o", "--concurrent-requests", "2", "--inherit-shadow"});
+    CLI_OK(r);
+    QVERIFY2(r.out.contains("shadow inherit") && r.out.contains("model gpt-4o:") &&
+                 r.out.contains("concurrent-requests 2"),
+             r.describe().constData());
+    CLI_OK(cli({"keys", "set", id, "--model", "o?-mini", "--burst", "3"}));
+    r = cli({"keys", "list", "--user", "pam", "--json"});
+    CLI_OK(r);
+    k = r.json().toArray().first().toObject();
+    QVERIFY(k.value("shadow").isNull());
+    QCOMPARE(k.value("effective_shadow"), QJsonValue(false));
+    const QJsonArray effective = k.value("effective_model_limits").toArray();
+    QCOMPARE(effective.size(), 2);
+    QCOMPARE(effective.at(0).toObject().value("model").toString(), QStringLiteral("gpt-4o"));
+    QCOMPARE(effective.at(0).toObject().value("tokens_per_minute").toInt(), 1000);  // the tier's
+    QCOMPARE(effective.at(0).toObject().value("concurrent_requests").toInt(), 2);   // the key's
+    QCOMPARE(effective.at(1).toObject().value("model").toString(), QStringLiteral("o?-mini"));
+    r = cli({"keys", "list", "--user", "pam"});
+    CLI_OK(r);
+    const QList<QByteArray> words = rowWith(r, "pam").simplified().split(' ');
+    QVERIFY2(words.indexOf("gpt-4o,o?-mini") == words.indexOf("off") + 1,  // SHADOW, MODEL-LIMITS
+             r.describe().constData());
+    r = cli({"keys", "set", id, "--remove-model", "o?-mini", "--no-shadow", "--json"});
+    CLI_OK(r);
+    QCOMPARE(r.json().toObject().value("shadow"), QJsonValue(false));
+    QCOMPARE(r.json().toObject().value("model_limits").toObject().keys(), QStringList({"gpt-4o"}));
 }
 
 void TestCli::dbFlagAnywhereAndEnvironment()

@@ -2,6 +2,7 @@
 #include "ApiKeyCodec.h"
 #include "IdentityJson.h"
 #include "IdentityTestDatabases.h"
+#include "LimitFields.h"
 #include "Timestamp.h"
 
 #include <QFile>
@@ -158,6 +159,14 @@ private slots:
     void jsonParsers();
     void jsonParserErrors_data();
     void jsonParserErrors();
+
+    void tierShadowAndModelLimits_data() { IdentityTestDatabases::backends(); }
+    void tierShadowAndModelLimits();
+    void keyShadowAndModelLimits_data() { IdentityTestDatabases::backends(); }
+    void keyShadowAndModelLimits();
+    void modelLimitErrors_data() { IdentityTestDatabases::backends(); }
+    void modelLimitErrors();
+    void modelLimitsJson();
 
 private:
     std::unique_ptr<DatabaseConnection> fresh();
@@ -1059,8 +1068,8 @@ void TestAdminService::tierErrors()
     QVERIFY(db);
     AdminService admin(*db, "test");
     const Footprint before = footprint(*db);
-    VERIFY_ERROR(admin.setTier("", {}), Kind::Invalid, "name", "\"\"");
-    VERIFY_ERROR(admin.setTier("two words", {}), Kind::Invalid, "name", "\"two words\"");
+    VERIFY_ERROR(admin.setTier("", LimitOverrides()), Kind::Invalid, "name", "\"\"");
+    VERIFY_ERROR(admin.setTier("two words", LimitOverrides()), Kind::Invalid, "name", "\"two words\"");
     LimitOverrides negative;
     negative.tokensPerMinute = -3;
     VERIFY_ERROR(admin.setTier("gold", negative), Kind::Invalid, "tokens_per_minute", "-3");
@@ -1378,6 +1387,28 @@ void TestAdminService::jsonParserErrors_data()
     QTest::addColumn<QByteArray>("json");
     QTest::addColumn<QString>("field");
     QTest::addColumn<QString>("mentions");
+    QTest::newRow("shadow string") << "tierpatch" << QByteArray(R"({"shadow":"yes"})") << "shadow"
+                                   << "shadow must be true or false, got \"yes\"";
+    QTest::newRow("tier shadow null") << "tierpatch" << QByteArray(R"({"shadow":null})") << "shadow"
+                                      << "shadow must be true or false, got null";
+    QTest::newRow("key shadow number") << "keypatch" << QByteArray(R"({"shadow":1})") << "shadow"
+                                       << "shadow must be true, false or null, got 1";
+    QTest::newRow("model_limits array")
+        << "tierpatch" << QByteArray(R"({"model_limits":["gpt-4o"]})") << "model_limits"
+        << "model_limits must be an object of model names or globs to limits, got an array";
+    QTest::newRow("model entry number")
+        << "keypatch" << QByteArray(R"({"model_limits":{"gpt-4o":5}})") << "model_limits"
+        << "model_limits of \"gpt-4o\" must be an object of limits or null, got 5";
+    QTest::newRow("model entry null on create")
+        << "key" << QByteArray(R"({"user":"a","model_limits":{"gpt-4o":null}})") << "model_limits"
+        << "model_limits of \"gpt-4o\" must be an object of limits, got null";
+    QTest::newRow("model entry bad value")
+        << "tierpatch" << QByteArray(R"({"model_limits":{"claude-*":{"burst":-1}}})")
+        << "model_limits"
+        << "model_limits of \"claude-*\": burst must be a non-negative integer, got -1";
+    QTest::newRow("model entry unknown field")
+        << "tierpatch" << QByteArray(R"({"model_limits":{"gpt-4o":{"tpm":5}}})") << "model_limits"
+        << "unknown field \"tpm\"";
     QTest::newRow("rpm string")
         << "user" << QByteArray(R"({"name":"a","requests_per_minute":"abc"})")
         << "requests_per_minute"
@@ -1460,6 +1491,8 @@ void TestAdminService::jsonParserErrors()
         parsed = IdentityJson::newKeyFromJson(obj, &e).has_value();
     else if (parser == "keypatch")
         parsed = IdentityJson::keyPatchFromJson(obj, &e).has_value();
+    else if (parser == "tierpatch")
+        parsed = IdentityJson::tierPatchFromJson(obj, &e).has_value();
     else
         parsed = IdentityJson::limitsPatchFromJson(obj, &e).has_value();
     QVERIFY(!parsed);
@@ -1467,6 +1500,249 @@ void TestAdminService::jsonParserErrors()
     QCOMPARE(e.httpStatus(), 400);
     QCOMPARE(e.field, field);
     QVERIFY2(e.message.contains(mentions), qPrintable(e.message));
+}
+
+namespace {
+
+ModelLimitEdit modelEdit(const QString &model, const QString &field, const QVariant &value,
+                         const QStringList &clear = {})
+{
+    ModelLimitEdit edit{model, false, {}, clear};
+    LimitFields::setValue(edit.limits, field, value);
+    return edit;
+}
+
+}  // namespace
+
+void TestAdminService::tierShadowAndModelLimits()
+{
+    auto db = fresh();
+    QVERIFY(db);
+    AdminService admin(*db, "test");
+    QVERIFY(!admin.getTier("pro").value->shadow);  // built-ins enforce
+    const qint64 r0 = IdentityTestDatabases::revision(*db);
+
+    // A new tier with shadow mode and two model entries.
+    TierPatch create;
+    create.limits.requestsPerMinute = 100;
+    create.shadow = true;
+    create.modelLimits.edits = {modelEdit("gpt-4o", "tokens_per_minute", 1000),
+                                modelEdit("claude-*", "requests_per_second", 0.5)};
+    auto r = admin.setTier("trial", create);
+    QVERIFY2(r.ok(), r.error ? qPrintable(r.error->message) : "");
+    QVERIFY(r.value->shadow);
+    QCOMPARE(r.value->limits.requestsPerMinute, std::optional<qint64>(100));
+    QCOMPARE(r.value->modelLimits.size(), 2);
+    QCOMPARE(r.value->modelLimits.at(0).model, "claude-*");
+    QCOMPARE(r.value->modelLimits.at(1).limits.tokensPerMinute, std::optional<qint64>(1000));
+    QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 1);
+    AuditRow a = lastAudit(*db);
+    QCOMPARE(a.action, "tier.set");
+    QVERIFY(a.details.value("shadow").toBool());
+    QCOMPARE(a.details.value("model_limits")
+                 .toObject()
+                 .value("gpt-4o")
+                 .toObject()
+                 .value("tokens_per_minute")
+                 .toInt(),
+             1000);
+
+    // Patch: one field set, one cleared, one entry added, one removed; shadow left alone.
+    TierPatch edit;
+    edit.modelLimits.edits = {modelEdit("gpt-4o", "burst", 5, {"tokens_per_minute"}),
+                              {"claude-*", true, {}, {}},
+                              modelEdit("o?-mini", "monthly_tokens", 0)};
+    r = admin.setTier("trial", edit);
+    QVERIFY(r.ok());
+    QVERIFY(r.value->shadow);
+    QCOMPARE(r.value->modelLimits.size(), 2);
+    QCOMPARE(r.value->modelLimits.at(0).model, "gpt-4o");
+    QCOMPARE(r.value->modelLimits.at(0).limits.burst, std::optional<qint64>(5));
+    QVERIFY(!r.value->modelLimits.at(0).limits.tokensPerMinute);
+    QCOMPARE(r.value->modelLimits.at(1).model, "o?-mini");
+    QCOMPARE(r.value->modelLimits.at(1).limits.monthlyTokens, std::optional<qint64>(0));
+    QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 2);
+    a = lastAudit(*db);
+    const QJsonObject change =
+        a.details.value("changes").toObject().value("model_limits").toObject();
+    QVERIFY(change.value("from").toObject().contains("claude-*"));
+    QVERIFY(!change.value("to").toObject().contains("claude-*"));
+    QVERIFY(!a.details.value("changes").toObject().contains("shadow"));
+
+    // Nothing changes: no write, no bump (removing a missing entry, shadow as it is).
+    TierPatch same;
+    same.shadow = true;
+    same.modelLimits.edits = {{"not-there", true, {}, {}}};
+    QVERIFY(admin.setTier("trial", same).ok());
+    QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 2);
+
+    // Shadow off; replace drops every entry not named.
+    TierPatch replace;
+    replace.shadow = false;
+    replace.modelLimits.replace = true;
+    replace.modelLimits.edits = {modelEdit("gpt-4.1", "requests_per_minute", 7)};
+    r = admin.setTier("trial", replace);
+    QVERIFY(r.ok());
+    QVERIFY(!r.value->shadow);
+    QCOMPARE(r.value->modelLimits.size(), 1);
+    QCOMPARE(r.value->modelLimits.at(0).model, "gpt-4.1");
+    a = lastAudit(*db);
+    QCOMPARE(a.details.value("changes").toObject().value("shadow").toObject().value("to"),
+             QJsonValue(false));
+    QCOMPARE(IdentityTestDatabases::scalar(
+                 *db, "SELECT COUNT(*) FROM model_limits WHERE owner_kind = 'tier' AND owner = ?",
+                 {"trial"}),
+             1);
+    // The list has them too.
+    const auto tiers = admin.listTiers();
+    QVERIFY(tiers.ok());
+    for (const Tier &t : *tiers.value) {
+        if (t.name == QLatin1String("trial"))
+            QCOMPARE(t.modelLimits, r.value->modelLimits);
+    }
+}
+
+void TestAdminService::keyShadowAndModelLimits()
+{
+    auto db = fresh();
+    QVERIFY(db);
+    AdminService admin(*db, "test");
+    NewKey nk;
+    nk.userName = "alice";
+    nk.createUser = true;
+    nk.shadow = true;
+    LimitOverrides gpt;
+    gpt.tokensPerMinute = 500;
+    nk.modelLimits = {{"gpt-4o", gpt}};
+    const auto created = admin.createKey(nk);
+    QVERIFY2(created.ok(), created.error ? qPrintable(created.error->message) : "");
+    const ApiKey &key = created.value->key;
+    QCOMPARE(key.shadow, std::optional<bool>(true));
+    QCOMPARE(key.modelLimits, QList<ModelLimit>({{"gpt-4o", gpt}}));
+    AuditRow a = lastAudit(*db);
+    QCOMPARE(a.action, "key.create");
+    QVERIFY(a.details.value("shadow").toBool());
+    QVERIFY(a.details.value("model_limits").toObject().contains("gpt-4o"));
+    const QString id = QString::number(key.id);
+    QCOMPARE(admin.getKey(id).value->modelLimits, key.modelLimits);
+
+    // Back to the tier's shadow mode; one entry edited, one added.
+    const qint64 r0 = IdentityTestDatabases::revision(*db);
+    KeyPatch patch;
+    patch.shadow.emplace(std::nullopt);
+    patch.modelLimits.edits = {modelEdit("gpt-4o", "concurrent_requests", 1),
+                               modelEdit("claude-*", "tokens_per_minute", 50)};
+    auto r = admin.updateKey(id, patch);
+    QVERIFY(r.ok());
+    QVERIFY(!r.value->shadow.has_value());
+    QCOMPARE(r.value->modelLimits.size(), 2);
+    QCOMPARE(r.value->modelLimits.at(1).model, "gpt-4o");
+    QCOMPARE(r.value->modelLimits.at(1).limits.tokensPerMinute, std::optional<qint64>(500));
+    QCOMPARE(r.value->modelLimits.at(1).limits.concurrentRequests, std::optional<qint64>(1));
+    QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 1);
+    a = lastAudit(*db);
+    QCOMPARE(a.action, "key.update");
+    QCOMPARE(a.details.value("changes").toObject().value("shadow").toObject(),
+             QJsonObject({{"from", true}, {"to", QJsonValue::Null}}));
+
+    // Explicitly off; the entries removed.
+    KeyPatch off;
+    off.shadow.emplace(false);
+    off.modelLimits.edits = {{"gpt-4o", true, {}, {}}, {"claude-*", true, {}, {}}};
+    r = admin.updateKey(id, off);
+    QVERIFY(r.ok());
+    QCOMPARE(r.value->shadow, std::optional<bool>(false));
+    QVERIFY(r.value->modelLimits.isEmpty());
+    QCOMPARE(IdentityTestDatabases::scalar(*db, "SELECT COUNT(*) FROM model_limits"), 0);
+    const auto listed = admin.listKeys({}, {});
+    QVERIFY(listed.ok());
+    QCOMPARE(listed.value->first().shadow, std::optional<bool>(false));
+}
+
+void TestAdminService::modelLimitErrors()
+{
+    auto db = fresh();
+    QVERIFY(db);
+    AdminService admin(*db, "test");
+    QVERIFY(admin.createUser({"alice", {}, {}, {}}).ok());
+    const Footprint before = footprint(*db);
+
+    TierPatch spaced;
+    spaced.modelLimits.edits = {modelEdit("gpt 4o", "burst", 1)};
+    VERIFY_ERROR(admin.setTier("pro", spaced), Kind::Invalid, "model_limits", "\"gpt 4o\"");
+    TierPatch empty;
+    empty.modelLimits.edits = {modelEdit("", "burst", 1)};
+    VERIFY_ERROR(admin.setTier("pro", empty), Kind::Invalid, "model_limits", "model_limits");
+    TierPatch twice;
+    twice.modelLimits.edits = {modelEdit("a", "burst", 1), modelEdit("a", "burst", 2)};
+    VERIFY_ERROR(admin.setTier("pro", twice), Kind::Invalid, "model_limits", "\"a\" twice");
+    TierPatch negative;
+    negative.modelLimits.edits = {modelEdit("gpt-4o", "tokens_per_minute", -5)};
+    VERIFY_ERROR(admin.setTier("pro", negative), Kind::Invalid, "model_limits",
+                 "model_limits of \"gpt-4o\": tokens_per_minute must be a non-negative integer");
+    TierPatch removeAndSet;
+    removeAndSet.modelLimits.edits = {modelEdit("gpt-4o", "burst", 1)};
+    removeAndSet.modelLimits.edits.first().remove = true;
+    VERIFY_ERROR(admin.setTier("pro", removeAndSet), Kind::Invalid, "model_limits",
+                 "both removed and given limits");
+    TierPatch tooMany;
+    for (int i = 0; i < 101; ++i)
+        tooMany.modelLimits.edits.append(modelEdit(QStringLiteral("m%1").arg(i), "burst", 1));
+    VERIFY_ERROR(admin.setTier("pro", tooMany), Kind::Invalid, "model_limits", "at most 100");
+    NewKey nk;
+    nk.userName = "alice";
+    nk.modelLimits = {{"bad model", {}}};
+    VERIFY_ERROR(admin.createKey(nk), Kind::Invalid, "model_limits", "\"bad model\"");
+    QCOMPARE(footprint(*db), before);
+}
+
+void TestAdminService::modelLimitsJson()
+{
+    Tier t;
+    t.name = "pro";
+    t.shadow = true;
+    LimitOverrides gpt;
+    gpt.tokensPerMinute = 1000;
+    t.modelLimits = {{"gpt-4o", gpt}};
+    const QJsonObject tier = IdentityJson::toJson(t);
+    QCOMPARE(tier.value("shadow"), QJsonValue(true));
+    const QJsonObject entry = tier.value("model_limits").toObject().value("gpt-4o").toObject();
+    QCOMPARE(entry.value("tokens_per_minute").toInt(), 1000);
+    QVERIFY(entry.contains("burst") && entry.value("burst").isNull());
+    ApiKey k;
+    QVERIFY(IdentityJson::toJson(k).value("shadow").isNull());  // inherit
+    QCOMPARE(IdentityJson::toJson(k).value("model_limits"), QJsonValue(QJsonObject()));
+    k.shadow = false;
+    QCOMPARE(IdentityJson::toJson(k).value("shadow"), QJsonValue(false));
+
+    // A tier patch: fields set and cleared per model, null removes; resource members ignored.
+    AdminError e;
+    const auto patch = IdentityJson::tierPatchFromJson(
+        QJsonDocument::fromJson(R"({"name":"pro","shadow":false,"model_limits":{
+            "gpt-4o":{"tokens_per_minute":5,"burst":null},"claude-*":null}})")
+            .object(),
+        &e, {"name"});
+    QVERIFY2(patch, qPrintable(e.message));
+    QCOMPARE(patch->shadow, std::optional<bool>(false));
+    QCOMPARE(patch->modelLimits.edits.size(), 2);
+    const ModelLimitEdit &claude = patch->modelLimits.edits.at(0);  // object keys are sorted
+    QCOMPARE(claude.model, "claude-*");
+    QVERIFY(claude.remove);
+    const ModelLimitEdit &g = patch->modelLimits.edits.at(1);
+    QCOMPARE(g.limits.tokensPerMinute, std::optional<qint64>(5));
+    QCOMPARE(g.clearLimits, QStringList({"burst"}));
+    // A key patch: shadow null = the tier's; absent = unchanged.
+    auto keyPatch = IdentityJson::keyPatchFromJson(QJsonObject{{"shadow", QJsonValue::Null}}, &e);
+    QVERIFY(keyPatch && keyPatch->shadow && !keyPatch->shadow->has_value());
+    keyPatch = IdentityJson::keyPatchFromJson(QJsonObject{{"name", "x"}}, &e);
+    QVERIFY(keyPatch && !keyPatch->shadow && keyPatch->modelLimits.isEmpty());
+    const auto newKey = IdentityJson::newKeyFromJson(
+        QJsonDocument::fromJson(
+            R"({"user":"a","shadow":true,"model_limits":{"gpt-4o":{"burst":2,"rpm":null}}})")
+            .object(),
+        &e);
+    QVERIFY(!newKey);  // "rpm" is not a limit field
+    QVERIFY2(e.message.contains("unknown field \"rpm\""), qPrintable(e.message));
 }
 
 QTEST_GUILESS_MAIN(TestAdminService)

@@ -43,6 +43,9 @@ private slots:
     void neverOverwritesLater();
     void badIniWritesNothing_data() { IdentityTestDatabases::backends(); }
     void badIniWritesNothing();
+    void shadowAndModelSections();
+    void shadowAndModelsAtFirstStartOnly_data() { IdentityTestDatabases::backends(); }
+    void shadowAndModelsAtFirstStartOnly();
 
 private:
     IdentityTestDatabases m_dbs;
@@ -166,6 +169,27 @@ void TestIdentitySeeder::badIni_data()
         << "burst" << QVariant("5") << QStringList{"\"bad name\"", "[tier.bad name]"};
     QTest::newRow("empty tier name") << "tier."
                                      << "burst" << QVariant("5") << QStringList{"[tier.]"};
+    QTest::newRow("shadow not a boolean")
+        << "tier.pro"
+        << "shadow" << QVariant("maybe")
+        << QStringList{"[tier.pro]", "shadow", "\"maybe\"", "true/false"};
+    QTest::newRow("shadow in a model section")
+        << "tier.pro.model.gpt-4o"
+        << "shadow" << QVariant("true")
+        << QStringList{"unknown key \"shadow\"", "[tier.pro.model.gpt-4o]"};
+    QTest::newRow("model limit letters")
+        << "tier.pro.model.claude-*"
+        << "tokens_per_minute" << QVariant("lots")
+        << QStringList{"[tier.pro.model.claude-*]", "tokens_per_minute", "\"lots\""};
+    QTest::newRow("empty model") << "tier.pro.model."
+                                 << "burst" << QVariant("5")
+                                 << QStringList{"invalid model \"\"", "[tier.pro.model.]"};
+    QTest::newRow("bad tier name of a model")
+        << "tier.bad name.model.gpt-4o"
+        << "burst" << QVariant("5") << QStringList{"\"bad name\"", "[tier.bad name.model.gpt-4o]"};
+    QTest::newRow("unknown key lists shadow")
+        << "tier.pro"
+        << "shadows" << QVariant("1") << QStringList{"unknown key \"shadows\"", "shadow"};
     QTest::newRow("unknown principal")
         << "defaults.admin"
         << "burst" << QVariant("5") << QStringList{"[defaults.admin]", "[defaults.user]"};
@@ -301,6 +325,81 @@ void TestIdentitySeeder::badIniWritesNothing()
     QVERIFY2(error.contains("[tier.zzz]"), qPrintable(error));
     QCOMPARE(IdentityTestDatabases::scalar(*db, "SELECT COUNT(*) FROM tiers"), 0);
     QCOMPARE(IdentityTestDatabases::scalar(*db, "SELECT COUNT(*) FROM principal_defaults"), 0);
+}
+
+void TestIdentitySeeder::shadowAndModelSections()
+{
+    Sections ini;
+    ini["tier.pro"] = {{"shadow", "true"}};
+    ini["tier.free"] = {{"shadow", "off"}, {"requests_per_minute", "250"}};
+    ini["tier.pro.model.gpt-4o"] = {{"tokens_per_minute", "1000"}, {"burst", ""}};
+    ini["tier.pro.model.claude-*"] = {{"requests_per_second", "0.5"}};
+    ini["tier.pro.model.gpt-4.1"] = {{"concurrent_requests", "2"}};
+    // Split at the first ".model.": the model name may hold one too.
+    ini["tier.pro.model.x.model.y"] = {{"burst", "1"}};
+    ini["tier.team.model.o?-mini"] = {{"monthly_tokens", "0"}};  // declares the tier too
+    QString error;
+    const auto seed = IdentitySeeder::fromIni(ini, &error);
+    QVERIFY2(seed, qPrintable(error));
+    QCOMPARE(seed->shadowTiers, QSet<QString>({"pro"}));
+    QCOMPARE(seed->tiers.value("pro"), IdentitySeeder::builtInTiers().value("pro"));
+    QCOMPARE(seed->tiers.value("free"), limitsOf({}, {}, 250, {}, 50000, {}));
+    QVERIFY(seed->tiers.contains("team"));
+    QCOMPARE(seed->tiers.value("team"), LimitOverrides());
+    const QList<ModelLimit> pro = seed->modelLimits.value("pro");
+    QCOMPARE(pro.size(), 4);
+    QCOMPARE(pro.at(0), ModelLimit({"claude-*", limitsOf(0.5, {}, {}, {}, {}, {})}));
+    QCOMPARE(pro.at(1), ModelLimit({"gpt-4.1", limitsOf({}, {}, {}, {}, {}, {}, 2)}));
+    QCOMPARE(pro.at(2), ModelLimit({"gpt-4o", limitsOf({}, {}, {}, 1000, {}, {})}));
+    QCOMPARE(pro.at(3), ModelLimit({"x.model.y", limitsOf({}, 1, {}, {}, {}, {})}));
+    QCOMPARE(seed->modelLimits.value("team"),
+             QList<ModelLimit>({{"o?-mini", limitsOf({}, {}, {}, {}, {}, 0)}}));
+    QVERIFY(!seed->modelLimits.contains("free"));
+}
+
+// Shadow mode and model limits are part of a tier: written when the seeder inserts the tier,
+// never over an existing one (an operator's removal must not come back at the next start).
+void TestIdentitySeeder::shadowAndModelsAtFirstStartOnly()
+{
+    QString why;
+    auto db = m_dbs.fresh(&why, false);
+    QVERIFY2(db, qPrintable(why));
+    Sections ini;
+    ini["tier.pro"] = {{"shadow", "yes"}};
+    ini["tier.pro.model.gpt-4o"] = {{"tokens_per_minute", "1000"}};
+    ini["tier.pro.model.claude-*"] = {{"requests_per_minute", "5"}};
+    QVERIFY2(IdentitySeeder::seed(*db, ini, &why), qPrintable(why));
+    AdminService admin(*db, "operator");
+    Tier pro = *admin.getTier("pro").value;
+    QVERIFY(pro.shadow);
+    QCOMPARE(pro.modelLimits.size(), 2);
+    QCOMPARE(pro.modelLimits.at(1).model, "gpt-4o");
+    QCOMPARE(pro.modelLimits.at(1).limits.tokensPerMinute, std::optional<qint64>(1000));
+    QVERIFY(!admin.getTier("free").value->shadow);
+    QVERIFY(admin.getTier("free").value->modelLimits.isEmpty());
+    const QString audit = IdentityTestDatabases::dumpAllTables(*db);
+    QVERIFY2(audit.contains("tier.seed") && audit.contains("\"model_limits\""), qPrintable(audit));
+
+    // The operator removes one entry and leaves shadow mode...
+    TierPatch patch;
+    patch.shadow = false;
+    patch.modelLimits.edits = {{"claude-*", true, {}, {}}};
+    QVERIFY(admin.setTier("pro", patch).ok());
+    const qint64 revision = IdentityTestDatabases::revision(*db);
+    // ... and a restart with the same INI brings neither back; a new tier still gets its own.
+    ini["tier.gold.model.gpt-*"] = {{"monthly_tokens", "100"}};
+    ini["tier.gold"] = {{"shadow", "1"}};
+    int inserted = -1;
+    QVERIFY2(IdentitySeeder::seed(*db, ini, &why, &inserted), qPrintable(why));
+    QCOMPARE(inserted, 1);
+    pro = *admin.getTier("pro").value;
+    QVERIFY(!pro.shadow);
+    QCOMPARE(pro.modelLimits.size(), 1);
+    QCOMPARE(pro.modelLimits.at(0).model, "gpt-4o");
+    const Tier gold = *admin.getTier("gold").value;
+    QVERIFY(gold.shadow);
+    QCOMPARE(gold.modelLimits, QList<ModelLimit>({{"gpt-*", limitsOf({}, {}, {}, {}, {}, 100)}}));
+    QCOMPARE(IdentityTestDatabases::revision(*db), revision + 1);
 }
 
 QTEST_GUILESS_MAIN(TestIdentitySeeder)

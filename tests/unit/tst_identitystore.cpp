@@ -31,6 +31,10 @@ private slots:
     void unmigratedDatabaseIsAnError();
     void concurrentRequestsMigration_data() { IdentityTestDatabases::backends(); }
     void concurrentRequestsMigration();
+    void shadowAndModelLimits_data() { IdentityTestDatabases::backends(); }
+    void shadowAndModelLimits();
+    void shadowAndModelLimitsMigration_data() { IdentityTestDatabases::backends(); }
+    void shadowAndModelLimitsMigration();
 
 private:
     IdentityTestDatabases m_dbs;
@@ -372,6 +376,145 @@ void TestIdentityStore::concurrentRequestsMigration()
     QCOMPARE(data->defaults.key.burst, std::optional<qint64>(100));
     QCOMPARE(admin.getTier("free").value->limits.concurrentRequests, std::optional<qint64>(8));
     QCOMPARE(admin.getTier("free").value->limits.requestsPerMinute, std::optional<qint64>(100));
+}
+
+// Shadow flags and per-model limits reach the gateway's snapshot data, and every edit of them
+// bumps the revision (so gateways reload them within a second).
+void TestIdentityStore::shadowAndModelLimits()
+{
+    QString why;
+    auto db = m_dbs.fresh(&why);
+    QVERIFY2(db, qPrintable(why));
+    AdminService admin(*db, "test");
+    IdentityStore store(*db);
+
+    TierPatch pro;
+    pro.shadow = true;
+    ModelLimitEdit gpt{"gpt-4o", false, {}, {}};
+    gpt.limits.tokensPerMinute = 1000;
+    ModelLimitEdit claude{"claude-*", false, {}, {}};
+    claude.limits.requestsPerSecond = 1.5;
+    claude.limits.concurrentRequests = 2;
+    pro.modelLimits.edits = {gpt, claude};
+    qint64 revision = store.revision();
+    QVERIFY(admin.setTier("pro", pro).ok());
+    QCOMPARE(store.revision(), ++revision);
+
+    QVERIFY(admin.createUser({"alice", {}, "pro", {}}).ok());
+    NewKey k;
+    k.userName = "alice";
+    k.shadow = false;
+    LimitOverrides own;
+    own.tokensPerMinute = 100;
+    k.modelLimits = {{"gpt-4o", own}, {"gpt-4.1", own}};
+    const auto created = admin.createKey(k);
+    QVERIFY(created.ok());
+    NewKey plain;
+    plain.userName = "alice";
+    QVERIFY(admin.createKey(plain).ok());
+    revision = store.revision();
+
+    auto data = store.loadAll(&why);
+    QVERIFY2(data, qPrintable(why));
+    LimitResolver::Tiers tiers;
+    for (const Tier &t : data->tiers)
+        tiers.insert(t.name, t);
+    QVERIFY(tiers.value("pro").shadow);
+    QVERIFY(!tiers.value("free").shadow);
+    QCOMPARE(tiers.value("pro").modelLimits.size(), 2);
+    QCOMPARE(tiers.value("pro").modelLimits.at(0).model, "claude-*");  // ordered by model
+    QCOMPARE(tiers.value("pro").modelLimits.at(0).limits.requestsPerSecond,
+             std::optional<double>(1.5));
+    QCOMPARE(tiers.value("pro").modelLimits.at(1).limits.tokensPerMinute,
+             std::optional<qint64>(1000));
+    QVERIFY(tiers.value("free").modelLimits.isEmpty());
+    QCOMPARE(data->keys.size(), 2);
+    const ApiKey &key = data->keys.at(0);
+    const ApiKey &other = data->keys.at(1);
+    QCOMPARE(key.shadow, std::optional<bool>(false));
+    QCOMPARE(key.modelLimits.size(), 2);
+    QVERIFY(!other.shadow.has_value());
+    QVERIFY(other.modelLimits.isEmpty());
+    const User &alice = data->users.at(0);
+    QVERIFY(!LimitResolver::shadowForKey(key, alice, tiers));
+    QVERIFY(LimitResolver::shadowForKey(other, alice, tiers));
+    const auto resolved = LimitResolver::modelLimitsForKey(key, alice, tiers);
+    QCOMPARE(resolved.size(), 3);
+    QCOMPARE(resolved.at(0).model, "gpt-4.1");
+    QCOMPARE(resolved.at(1).model, "gpt-4o");
+    QCOMPARE(resolved.at(1).limits.tokensPerMinute, 100);
+    QCOMPARE(resolved.at(2).model, "claude-*");
+
+    // Key edits: back to the tier's shadow mode, one entry removed.
+    KeyPatch patch;
+    patch.shadow.emplace(std::nullopt);
+    patch.modelLimits.edits = {{"gpt-4.1", true, {}, {}}};
+    QVERIFY(admin.updateKey(QString::number(key.id), patch).ok());
+    QCOMPARE(store.revision(), ++revision);
+    data = store.loadAll(&why);
+    QVERIFY2(data, qPrintable(why));
+    QVERIFY(!data->keys.at(0).shadow.has_value());
+    QCOMPARE(data->keys.at(0).modelLimits.size(), 1);
+    QCOMPARE(data->keys.at(0).modelLimits.at(0).model, "gpt-4o");
+}
+
+// A database of identity schema v3 (before shadow mode and per-model limits): existing tiers
+// read as not in shadow mode, keys as following their tier, and no model has limits.
+void TestIdentityStore::shadowAndModelLimitsMigration()
+{
+    QString why;
+    DatabaseConnection db(m_dbs.freshUrl(), "identity");
+    QVERIFY2(db.open(&why), qPrintable(why));
+    const QList<Migration> all = Schema::identityMigrations();
+    QList<Migration> v3;
+    for (const Migration &m : all) {
+        if (m.version <= 3)
+            v3 << m;
+    }
+    QVERIFY2(Migrator::migrate(db, Schema::identityComponent(), v3, &why), qPrintable(why));
+    const QString now = Timestamp::toText(Timestamp::now());
+    const QString plaintext = QStringLiteral("sk-sluice-") + QString(40, u'y');
+    QVERIFY2(db.exec("INSERT INTO tiers (name, requests_per_minute, created_at, updated_at) "
+                     "VALUES ('free', 100, ?, ?)",
+                     {now, now}, &why),
+             qPrintable(why));
+    QVERIFY2(db.exec("INSERT INTO users (name, tier, status, created_at, updated_at) VALUES "
+                     "('old', 'free', 'active', ?, ?)",
+                     {now, now}, &why),
+             qPrintable(why));
+    QVERIFY2(db.exec("INSERT INTO api_keys (user_id, prefix, hash, status, created_at, "
+                     "updated_at) VALUES ((SELECT id FROM users WHERE name = 'old'), ?, ?, "
+                     "'active', ?, ?)",
+                     {ApiKeyCodec::displayPrefix(plaintext),
+                      IdentityRows::hashText(ApiKeyCodec::hash(plaintext.toLatin1())), now, now},
+                     &why),
+             qPrintable(why));
+
+    int applied = -1;
+    QVERIFY2(Migrator::migrate(db, Schema::identityComponent(), all, &why, &applied),
+             qPrintable(why));
+    QCOMPARE(applied, all.size() - 3);
+    IdentityStore store(db);
+    const auto data = store.loadAll(&why);
+    QVERIFY2(data, qPrintable(why));
+    QCOMPARE(data->tiers.size(), 1);
+    QVERIFY(!data->tiers.at(0).shadow);
+    QVERIFY(data->tiers.at(0).modelLimits.isEmpty());
+    QCOMPARE(data->tiers.at(0).limits.requestsPerMinute, std::optional<qint64>(100));
+    QCOMPARE(data->keys.size(), 1);
+    QVERIFY(!data->keys.at(0).shadow.has_value());
+    QVERIFY(data->keys.at(0).modelLimits.isEmpty());
+
+    // The old tier takes the new settings like any other.
+    AdminService admin(db, "test");
+    TierPatch patch;
+    patch.shadow = true;
+    patch.modelLimits.edits = {{"gpt-4o", false, {}, {}}};
+    const auto tier = admin.setTier("free", patch);
+    QVERIFY(tier.ok());
+    QVERIFY(tier.value->shadow);
+    QCOMPARE(tier.value->modelLimits.size(), 1);
+    QCOMPARE(tier.value->limits.requestsPerMinute, std::optional<qint64>(100));
 }
 
 QTEST_GUILESS_MAIN(TestIdentityStore)

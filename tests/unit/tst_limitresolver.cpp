@@ -50,6 +50,10 @@ private slots:
     void userLayers();
     void userAndKeyAreIndependent();
     void concurrentRequestsLayers();
+    void shadowFollowsKeyThenTier();
+    void modelLimitsOverlayTierWithKey();
+    void modelLimitsMostSpecificFirst();
+    void modelLimitsOfMissingTier();
 };
 
 void TestLimitResolver::overridesAndEmptiness()
@@ -299,6 +303,105 @@ void TestLimitResolver::concurrentRequestsLayers()
     const EffectiveLimits e = LimitResolver::forKey(k, u, tiers, d);
     QCOMPARE(e.requestsPerSecond, 50.0);
     QCOMPARE(e.burst, 100);
+}
+
+void TestLimitResolver::shadowFollowsKeyThenTier()
+{
+    Tier trial = tier(QStringLiteral("trial"), {});
+    trial.shadow = true;
+    const LimitResolver::Tiers tiers = {{QStringLiteral("trial"), trial},
+                                        {QStringLiteral("free"), tier(QStringLiteral("free"), {})}};
+    User user;
+    user.tier = QStringLiteral("free");
+    ApiKey key;
+    QVERIFY(!LimitResolver::shadowForKey(key, user, tiers));  // the user's tier: not shadow
+    key.tier = QStringLiteral("trial");
+    QVERIFY(LimitResolver::shadowForKey(key, user, tiers));  // the key's own tier
+    key.shadow = false;
+    QVERIFY(!LimitResolver::shadowForKey(key, user, tiers));  // the key's setting wins
+    key.tier.clear();
+    key.shadow = true;
+    QVERIFY(LimitResolver::shadowForKey(key, user, tiers));
+    key.shadow.reset();
+    user.tier = QStringLiteral("gone");  // a missing tier is not in shadow mode
+    QVERIFY(!LimitResolver::shadowForKey(key, user, tiers));
+}
+
+void TestLimitResolver::modelLimitsOverlayTierWithKey()
+{
+    LimitOverrides tierGpt;
+    tierGpt.tokensPerMinute = 1000;
+    tierGpt.requestsPerMinute = 60;
+    LimitOverrides tierClaude;
+    tierClaude.monthlyTokens = 5000;
+    Tier pro = tier(QStringLiteral("pro"), rps(5));
+    pro.modelLimits = {{QStringLiteral("gpt-4o"), tierGpt},
+                       {QStringLiteral("claude-*"), tierClaude}};
+    const LimitResolver::Tiers tiers = {{QStringLiteral("pro"), pro}};
+    User user;
+    user.tier = QStringLiteral("pro");
+
+    ApiKey key;
+    LimitOverrides keyGpt;
+    keyGpt.tokensPerMinute = 200;  // over the tier's, field by field
+    keyGpt.concurrentRequests = 2;
+    LimitOverrides keyMini;
+    keyMini.requestsPerSecond = 0.5;
+    key.modelLimits = {{QStringLiteral("gpt-4o"), keyGpt}, {QStringLiteral("o3-mini"), keyMini}};
+
+    const QList<ResolvedModelLimit> resolved = LimitResolver::modelLimitsForKey(key, user, tiers);
+    QCOMPARE(resolved.size(), 3);
+    QCOMPARE(resolved.at(0).model, QStringLiteral("o3-mini"));  // longer plain name first
+    QCOMPARE(resolved.at(0).limits.requestsPerSecond, 0.5);
+    QCOMPARE(resolved.at(0).limits.tokensPerMinute, 0);  // unset = unlimited
+    QCOMPARE(resolved.at(1).model, QStringLiteral("gpt-4o"));
+    EffectiveLimits gpt;
+    gpt.tokensPerMinute = 200;
+    gpt.requestsPerMinute = 60;
+    gpt.concurrentRequests = 2;
+    QCOMPARE(resolved.at(1).limits, gpt);
+    QCOMPARE(resolved.at(2).model, QStringLiteral("claude-*"));
+    QCOMPARE(resolved.at(2).limits.monthlyTokens, 5000);
+    QCOMPARE(resolved.at(2).limits.requestsPerSecond, 0);  // not the tier's own rps
+
+    // The tier itself is not changed, and a key without entries gets the tier's.
+    QCOMPARE(pro.modelLimits.at(0).limits.tokensPerMinute, 1000);
+    const QList<ResolvedModelLimit> plain = LimitResolver::modelLimitsForKey(ApiKey(), user, tiers);
+    QCOMPARE(plain.size(), 2);
+    QCOMPARE(plain.at(0).model, QStringLiteral("gpt-4o"));
+    QCOMPARE(plain.at(0).limits.tokensPerMinute, 1000);
+}
+
+void TestLimitResolver::modelLimitsMostSpecificFirst()
+{
+    Tier t = tier(QStringLiteral("t"), {});
+    for (const char *m : {"*", "gpt-*", "gpt-4o", "gpt-4o-*", "gpt-4.1", "o?", "claude-3-5-*", "a",
+                          "gpt-4o-mini", "gpt-?o"})
+        t.modelLimits.append({QLatin1String(m), {}});
+    User user;
+    user.tier = QStringLiteral("t");
+    QStringList order;
+    for (const ResolvedModelLimit &m :
+         LimitResolver::modelLimitsForKey(ApiKey(), user, {{QStringLiteral("t"), t}}))
+        order << m.model;
+    QCOMPARE(order, QStringList({"gpt-4o-mini", "gpt-4.1", "gpt-4o", "a", "claude-3-5-*",
+                                 "gpt-4o-*", "gpt-?o", "gpt-*", "o?", "*"}));
+    QVERIFY(LimitResolver::moreSpecific(QStringLiteral("x"), QStringLiteral("xyz*")));
+    QVERIFY(!LimitResolver::moreSpecific(QStringLiteral("gpt-*"), QStringLiteral("gpt-*")));
+}
+
+void TestLimitResolver::modelLimitsOfMissingTier()
+{
+    User user;
+    user.tier = QStringLiteral("gone");
+    ApiKey key;
+    LimitOverrides own;
+    own.burst = 3;
+    key.modelLimits = {{QStringLiteral("gpt-4o"), own}};
+    const QList<ResolvedModelLimit> resolved = LimitResolver::modelLimitsForKey(key, user, {});
+    QCOMPARE(resolved.size(), 1);
+    QCOMPARE(resolved.first().limits.burst, 3);
+    QVERIFY(LimitResolver::modelLimitsForKey(ApiKey(), user, {}).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestLimitResolver)
