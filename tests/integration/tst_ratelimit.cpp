@@ -187,6 +187,15 @@ private slots:
                  QStringLiteral("1000"), QStringLiteral("--rpm"), QStringLiteral("0"),
                  QStringLiteral("--monthly-requests"), QStringLiteral("0")});
         QVERIFY(!tier.isEmpty());
+        // "permodel": 2 requests a minute on gpt-4o-mini per key, nothing else on top of the
+        // key defaults. "shadowed": 1 request a minute, in shadow mode.
+        QVERIFY(!cli({QStringLiteral("tiers"), QStringLiteral("set"), QStringLiteral("permodel"),
+                      QStringLiteral("--model"), QStringLiteral("gpt-4o-mini"),
+                      QStringLiteral("--rpm"), QStringLiteral("2")})
+                     .isEmpty());
+        QVERIFY(!cli({QStringLiteral("tiers"), QStringLiteral("set"), QStringLiteral("shadowed"),
+                      QStringLiteral("--rpm"), QStringLiteral("1"), QStringLiteral("--shadow")})
+                     .isEmpty());
         // Keys are made before the gateway starts, so every one is known from its first request.
         const QList<std::pair<QString, QStringList>> keys{
             {QStringLiteral("flood"),
@@ -212,6 +221,8 @@ private slots:
               QStringLiteral("2")}},
             {QStringLiteral("edit"), {}},
             {QStringLiteral("up"), {}},
+            {QStringLiteral("permodel"), {QStringLiteral("--tier"), QStringLiteral("permodel")}},
+            {QStringLiteral("shadow"), {QStringLiteral("--tier"), QStringLiteral("shadowed")}},
             {QStringLiteral("conc"),
              {QStringLiteral("--concurrent-requests"), QStringLiteral("2")}}};
         for (const auto &[user, limits] : keys) {
@@ -532,6 +543,60 @@ private slots:
                      m.body,
                      R"(gateway_upstream_throttled_total{upstream="primary",reason="cooldown"})"),
                  3.0);
+    }
+
+    // [tier.permodel.model.gpt-4o-mini] requests_per_minute = 2: counted per key on that model
+    // only; the 429 names the model limit.
+    void perModelLimits()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("permodel"));
+        for (int i = 0; i < 2; ++i) {
+            const HttpReply r = post(key, "/v1/chat/completions", kChat);
+            QVERIFY2(r.status == 200, r.describe().constData());
+            QVERIFY2(r.header("RateLimit-Policy").contains("\"model-rpm\";q=2;w=60"),
+                     r.header("RateLimit-Policy").constData());
+        }
+        HttpReply r = post(key, "/v1/chat/completions", kChat);
+        QVERIFY2(r.status == 429, r.describe().constData());
+        QCOMPARE(r.header("X-RateLimit-Type"), QByteArray("model"));
+        QCOMPARE(r.header("X-RateLimit-Limit"), QByteArray("2"));
+        QVERIFY2(r.body.contains("model-rpm"), r.body.constData());
+        // Another model is not under that limit.
+        r = post(key, "/v1/chat/completions", chatFor("gpt-4o"));
+        QVERIFY2(r.status == 200, r.describe().constData());
+        QVERIFY(!r.header("RateLimit-Policy").contains("model-"));
+    }
+
+    // Tier "shadowed" (1 request a minute, shadow mode): nothing is denied and clients see no
+    // rate-limit headers, but the would-be denials are counted.
+    void shadowModeDeniesNothing()
+    {
+        const QByteArray key = m_keys.value(QStringLiteral("shadow"));
+        for (int i = 0; i < 4; ++i) {
+            const HttpReply r = post(key, "/v1/chat/completions", kChat);
+            QVERIFY2(r.status == 200, r.describe().constData());
+            QVERIFY(r.header("X-RateLimit-Limit").isNull());
+            QVERIFY(r.header("Retry-After").isNull());
+        }
+        const HttpReply m = httpGet(m_gw->port(), "/metrics");
+        QCOMPARE(metricValue(m.body,
+                             R"(gateway_rate_limit_shadow_hits_total{type="key",tier="shadowed"})"),
+                 3.0);
+        QVERIFY(std::isnan(
+            metricValue(m.body, R"(gateway_rate_limit_hits_total{type="key",tier="shadowed"})")));
+    }
+
+    // Requests without a valid key count against the client address in the anonymous tier:
+    // within its budget the 401 carries the address's rate-limit headers.
+    void anonymousRequestsCountPerAddress()
+    {
+        const HttpReply r =
+            post("sk-sluice-not-a-real-key-at-all-0000000000000000", "/v1/chat/completions", kChat);
+        QVERIFY2(r.status == 401, r.describe().constData());
+        QCOMPARE(r.header("X-RateLimit-Type"), QByteArray("ip"));
+        QCOMPARE(r.header("X-Quota-Tier"), QByteArray("anonymous"));
+        QVERIFY2(r.header("RateLimit-Policy").contains("\"ip-rpm\";q=100;w=60"),
+                 r.header("RateLimit-Policy").constData());
     }
 
     // No other upstream serves the model: the client gets a 429 with the upstream's wait (not

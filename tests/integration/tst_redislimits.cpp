@@ -160,7 +160,11 @@ private slots:
         m_ini = m_dir.filePath(QStringLiteral("gateway.ini"));
         QFile ini(m_ini);
         QVERIFY(ini.open(QIODevice::WriteOnly));
-        ini.write(QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n")
+        // "capped" (gpt-capped-*) is a provider key with 4 requests a minute, shared by all.
+        ini.write(QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n"
+                                 "models = gpt-4o*\n\n"
+                                 "[upstream.capped]\nbase_url = %1\napi_key = sk-capped\n"
+                                 "models = gpt-capped-*\nrequests_per_minute = 4\n")
                       .arg(m_mock.openAiBaseUrl())
                       .toUtf8());
         ini.close();
@@ -169,6 +173,10 @@ private slots:
                       QStringLiteral("--rps"), QStringLiteral("1000"), QStringLiteral("--burst"),
                       QStringLiteral("1000"), QStringLiteral("--rpm"), QStringLiteral("0"),
                       QStringLiteral("--monthly-requests"), QStringLiteral("0")})
+                     .isEmpty());
+        // Three requests a minute without a valid key per client address, over all gateways.
+        QVERIFY(!cli({QStringLiteral("tiers"), QStringLiteral("set"), QStringLiteral("anonymous"),
+                      QStringLiteral("--rpm"), QStringLiteral("3")})
                      .isEmpty());
     }
 
@@ -219,6 +227,54 @@ private slots:
         QCOMPARE(statuses.count(429), 9);
         QTest::qWait(1100);  // past the denials each worker remembers for a second
         QCOMPARE(flood(key, 3, 100, gws).count(200), 3);
+    }
+
+    // An upstream's own quota is counted in Redis too: of nine requests for it over three
+    // gateways, four are sent; the others are answered 429 without reaching it.
+    void upstreamQuotaAcrossGateways()
+    {
+        QCOMPARE(int(m_gateways.size()), 3);
+        const QByteArray key = createKey(QStringLiteral("capped"), {});
+        QVERIFY(!key.isEmpty());
+        QTest::qWait(600);  // the new key reaches the running gateways
+        const QByteArray body = R"({"model":"gpt-capped-1","messages":[]})";
+        QVERIFY(m_mock.reset());
+        QList<int> statuses;
+        for (int i = 0; i < 9; ++i) {
+            statuses << httpRequest(m_gateways.at(size_t(i % 3))->port(), "POST",
+                                    "/v1/chat/completions",
+                                    {{"Authorization", "Bearer " + key},
+                                     {"Content-Type", "application/json"}},
+                                    body)
+                            .status;
+        }
+        QCOMPARE(statuses.count(200), 4);
+        QCOMPARE(statuses.count(429), 5);
+        QCOMPARE(m_mock.stats().value(QLatin1String("total")).toInt(), 4);
+    }
+
+    // Requests without a valid key share one budget per client address across gateways: one
+    // refused by each, then the next one is over the anonymous tier's 3 a minute, although the
+    // gateway it reaches saw a single failure before (its own throttle would still let it in).
+    void anonymousBudgetAcrossGateways()
+    {
+        QCOMPARE(int(m_gateways.size()), 3);
+        const auto bad = [](GatewayProcess *gw) {
+            return httpRequest(gw->port(), "POST", "/v1/chat/completions",
+                               {{"Authorization", "Bearer sk-sluice-no-such-key-000000000000000"},
+                                {"Content-Type", "application/json"}},
+                               kChat);
+        };
+        for (int i = 0; i < 3; ++i) {
+            const HttpReply r = bad(m_gateways.at(size_t(i)).get());
+            QVERIFY2(r.status == 401, r.describe().constData());
+        }
+        const HttpReply r = bad(m_gateways.front().get());
+        QVERIFY2(r.status == 429, r.describe().constData());
+        QCOMPARE(r.header("X-RateLimit-Type"), QByteArray("ip"));
+        QCOMPARE(r.header("X-Quota-Tier"), QByteArray("anonymous"));
+        QVERIFY(r.header("Retry-After").toInt() >= 1);
+        QVERIFY(r.body.contains("ip-rpm"));
     }
 
     // Redis killed while requests flow: none fails because of it (memory decides), health
