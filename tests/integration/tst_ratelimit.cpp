@@ -717,6 +717,19 @@ private slots:
             admin("/admin/v1/violations?user_id=" + QByteArray::number(userId) + "&shadow=true");
         QCOMPARE(none.status, 200);
         QVERIFY(none.json().value(QLatin1String("data")).toArray().isEmpty());
+
+        // Shadow mode's would-be denials (shadowModeDeniesNothing) are there, marked shadow.
+        const HttpReply shadow = admin("/admin/v1/violations?shadow=true");
+        QCOMPARE(shadow.status, 200);
+        qint64 shadowCount = 0;
+        for (const QJsonValue &v : shadow.json().value(QLatin1String("data")).toArray()) {
+            const QJsonObject row = v.toObject();
+            QCOMPARE(row.value(QLatin1String("shadow")).toBool(), true);
+            QCOMPARE(row.value(QLatin1String("tier")).toString(), QStringLiteral("shadowed"));
+            QCOMPARE(row.value(QLatin1String("limit_name")).toString(), QStringLiteral("key-rpm"));
+            shadowCount += row.value(QLatin1String("count")).toInteger();
+        }
+        QCOMPARE(shadowCount, 3);
     }
 
     // Monthly quotas raise an alert at 80 % and one at 100 %, once each: a row in `alerts`
