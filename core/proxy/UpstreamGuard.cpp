@@ -31,6 +31,8 @@ std::atomic<qint64> &UpstreamGuard::untilOf(const UpstreamConfig &upstream) cons
 std::vector<LimitRule> UpstreamGuard::rulesFor(const UpstreamConfig &u, bool countsTokens)
 {
     std::vector<LimitRule> rules;
+    if (u.requestsPerMinute <= 0 && (!countsTokens || u.tokensPerMinute <= 0))
+        return rules;  // the common case: no quota declared, nothing to build per request
     const QByteArray id = u.name.toUtf8();
     const auto add = [&](LimitKind kind, const char *suffix, qint64 limit) {
         LimitRule r;
