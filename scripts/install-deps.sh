@@ -12,6 +12,7 @@ packages=(
     qml6-module-qtquick-layouts qml6-module-qtquick-templates qml6-module-qtquick-window
     qml6-module-qtqml-workerscript qml6-module-qtcharts qml6-module-qttest
     libqt6sql6-sqlite libqt6sql6-psql libhttp-parser-dev libhiredis-dev
+    libsqlite3-dev  # the ledger writes its batches through SQLite's own API (SqliteStatement)
     libbenchmark-dev  # Google Benchmark: bench/ micro-benchmarks (SLUICE_BENCH, on by default)
 )
 if [[ "${1:-}" == "--test" ]]; then

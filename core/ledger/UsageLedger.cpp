@@ -136,9 +136,9 @@ struct UsageLedger::Impl
     bool writeBatch(qsizetype begin, qsizetype end, QString *error);
     // Runs `rows` rows through multi-row statements of at most kRowsPerStatement rows; the
     // full-size one is prepared once into `full`.
-    bool execRows(std::optional<QSqlQuery> &full, const std::function<QString(int)> &sqlFor,
-                  qsizetype rows, const std::function<void(qsizetype, QVariantList &)> &append,
-                  QString *error);
+    bool execRows(std::unique_ptr<PreparedStatement> &full,
+                  const std::function<QString(int)> &sqlFor, qsizetype rows,
+                  const std::function<void(qsizetype, QVariantList &)> &append, QString *error);
     bool ensureOpen(QString *error);
     void closeConnection();
     void pruneIfDue();
@@ -170,8 +170,8 @@ struct UsageLedger::Impl
     std::unique_ptr<QThread> thread;
     std::unique_ptr<DatabaseConnection> conn;
     // Statements of kRowsPerStatement rows, kept prepared between batches.
-    std::optional<QSqlQuery> insertFull;
-    std::optional<QSqlQuery> upsertFull;
+    std::unique_ptr<PreparedStatement> insertFull;
+    std::unique_ptr<PreparedStatement> upsertFull;
     std::vector<UsageRecord> pending;  // taken from the queue, not yet written (oldest first)
     bool failing = false;
     QDeadlineTimer nextPrune{0};
@@ -378,7 +378,7 @@ bool UsageLedger::Impl::writeAll(QString *error)
     return ok;
 }
 
-bool UsageLedger::Impl::execRows(std::optional<QSqlQuery> &full,
+bool UsageLedger::Impl::execRows(std::unique_ptr<PreparedStatement> &full,
                                  const std::function<QString(int)> &sqlFor, qsizetype rows,
                                  const std::function<void(qsizetype, QVariantList &)> &append,
                                  QString *error)
@@ -392,16 +392,17 @@ bool UsageLedger::Impl::execRows(std::optional<QSqlQuery> &full,
         const int n = int(chunkEnd - chunk);
         if (n == kRowsPerStatement) {
             if (!full) {
-                full = conn->prepare(sqlFor(n), error);
+                full = conn->prepareStatement(sqlFor(n), error);
                 if (!full)
                     return false;
             }
             if (!conn->execPrepared(*full, values, error))
                 return false;
-            // Prepared for the next batch, but let SQLite release the statement's state.
-            full->finish();
+            // Prepared for the next batch, but let the driver release the statement's state.
+            if (full->query)
+                full->query->finish();
         } else {
-            std::optional<QSqlQuery> q = conn->prepare(sqlFor(n), error);
+            const std::unique_ptr<PreparedStatement> q = conn->prepareStatement(sqlFor(n), error);
             if (!q || !conn->execPrepared(*q, values, error))
                 return false;
         }

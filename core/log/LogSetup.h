@@ -39,6 +39,8 @@ public:
         bool number = false;  // written unquoted in JSON
     };
     using Fields = std::vector<Field>;
+    // An info line with fields (the access log). Written within 50 ms, batched with others,
+    // rather than with a write(2) of its own; any other log line flushes it first.
     static void writeStructured(const char *category, const QByteArray &message,
                                 const Fields &fields);
 

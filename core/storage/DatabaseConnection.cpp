@@ -1,5 +1,7 @@
 #include "DatabaseConnection.h"
 
+#include "SqliteStatement.h"
+
 #include "LogCategories.h"
 
 #include <QDir>
@@ -263,6 +265,47 @@ bool DatabaseConnection::execPrepared(QSqlQuery &query, const QVariantList &valu
         setError(error,
                  describe(QStringLiteral("query failed [%1]").arg(shortSql(query.lastQuery())),
                           query.lastError()));
+    return ok;
+}
+
+PreparedStatement::PreparedStatement() = default;
+PreparedStatement::~PreparedStatement() = default;
+
+std::unique_ptr<PreparedStatement> DatabaseConnection::prepareStatement(const QString &sql,
+                                                                        QString *error)
+{
+    if (!checkThread(error) || !checkOpen(error))
+        return nullptr;
+    auto statement = std::make_unique<PreparedStatement>();
+    statement->operation = operationOf(sql);
+    if (isSqlite()) {
+        QString why;
+        statement->native = SqliteStatement::prepare(m_db, sql, &why);
+        if (!statement->native) {
+            setError(error, QStringLiteral("%1: preparing [%2] failed: %3")
+                                .arg(m_url.redacted(), shortSql(sql), why));
+            return nullptr;
+        }
+        return statement;
+    }
+    statement->query = prepare(sql, error);
+    return statement->query ? std::move(statement) : nullptr;
+}
+
+bool DatabaseConnection::execPrepared(PreparedStatement &statement, const QVariantList &values,
+                                      QString *error)
+{
+    if (statement.query)
+        return execPrepared(*statement.query, values, error);
+    if (!checkThread(error) || !checkOpen(error) || !statement.native)
+        return false;
+    QElapsedTimer timer;
+    timer.start();
+    QString why;
+    const bool ok = statement.native->exec(values, &why);
+    report(statement.operation, ok, timer);
+    if (!ok)
+        setError(error, QStringLiteral("%1: query failed: %2").arg(m_url.redacted(), why));
     return ok;
 }
 

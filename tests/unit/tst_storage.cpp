@@ -709,6 +709,58 @@ void TestStorage::boundValuesAndPreparedBatches()
     QCOMPARE(q->value(1).toDouble(), 2.5);
     QCOMPARE(q->value(2).toBool(), true);
     QVERIFY(q->value(3).isNull());
+    q.reset();
+
+    // prepareStatement(): SQLite's own API on SQLite, a QSqlQuery elsewhere; the same values
+    // land the same way, inside the connection's transaction, and the observer sees them.
+    int observed = 0;
+    conn->setQueryObserver([&](const QString &, const QString &operation, bool, double) {
+        observed += operation == QLatin1String("insert");
+    });
+    QVERIFY2(conn->beginTransaction(&error), qPrintable(error));
+    auto batch = conn->prepareStatement(
+        "INSERT INTO kv (k, n, d, flag, note) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)", &error);
+    QVERIFY2(batch, qPrintable(error));
+    QCOMPARE(bool(batch->native), conn->isSqlite());
+    for (int i = 0; i < 10; ++i) {
+        QVERIFY2(conn->execPrepared(*batch,
+                                    {QStringLiteral("b%1").arg(2 * i), qint64(i) << 33, 0.25 * i,
+                                     i % 2 == 0, tricky, QStringLiteral("b%1").arg(2 * i + 1),
+                                     QVariant(), QVariant(), QVariant(), QVariant()},
+                                    &error),
+                 qPrintable(error));
+    }
+    // A duplicate key fails with the database's message and leaves the statement usable.
+    QVERIFY(!conn->execPrepared(*batch,
+                                {QStringLiteral("b0"), 1, 1.0, true, QVariant(),
+                                 QStringLiteral("z"), 1, 1.0, true, QVariant()},
+                                &error));
+    QVERIFY2(!error.isEmpty(), "no error text");
+    error.clear();
+    if (conn->isSqlite()) {  // PostgreSQL aborts the transaction on an error
+        QVERIFY(!conn->execPrepared(*batch, {QStringLiteral("short")}, &error));
+        QVERIFY2(error.contains(QLatin1String("placeholders")), qPrintable(error));
+        QVERIFY2(conn->commit(&error), qPrintable(error));
+    } else {
+        QVERIFY2(conn->rollback(&error), qPrintable(error));
+    }
+    batch.reset();
+    QCOMPARE(observed, conn->isSqlite() ? 12 : 11);
+    QCOMPARE(countRows(*conn, "SELECT COUNT(*) FROM kv WHERE k LIKE 'b%'"),
+             conn->isSqlite() ? 20 : 0);
+    if (conn->isSqlite()) {
+        q = conn->query("SELECT n, d, flag, note FROM kv WHERE k = 'b6'", {}, &error);
+        QVERIFY2(q && q->next(), qPrintable(error));
+        QCOMPARE(q->value(0).toLongLong(), qint64(3) << 33);
+        QCOMPARE(q->value(1).toDouble(), 0.75);
+        QCOMPARE(q->value(2).toBool(), false);
+        QCOMPARE(q->value(3).toString(), tricky);
+        q = conn->query("SELECT n, note FROM kv WHERE k = 'b7'", {}, &error);
+        QVERIFY2(q && q->next(), qPrintable(error));
+        QVERIFY(q->value(0).isNull() && q->value(1).isNull());
+    }
+    QVERIFY(!conn->prepareStatement("INSERT INTO nowhere VALUES (?)", &error));
+    QVERIFY2(!error.isEmpty(), "no error text");
 }
 
 void TestStorage::connectionsArePerThread()
