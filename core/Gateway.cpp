@@ -271,6 +271,28 @@ bool Gateway::startAdmin(QString *error)
             *m_config.ledgerDb, QStringLiteral("ledger-admin"), m_requestMetrics->queryObserver());
         m_adminApi->setLedgerDatabase(m_adminLedgerDb.get());
     }
+    // The dashboard's live data, read on the admin worker: every part below is thread-safe.
+    AdminApi::Monitor monitor;
+    monitor.series = [series = m_series.get()](int seconds) {
+        return SeriesRecorder::toJson(series->points(seconds));
+    };
+    monitor.traffic = [traffic = m_traffic.get()](int limit) {
+        return TrafficTail::toJson(traffic->recent(limit));
+    };
+    monitor.overview = [this] { return overview(); };
+    monitor.health = [this](QObject *context, bool checkNow, std::function<void(QByteArray)> done) {
+        auto answer = [this, done = std::move(done)](HealthChecker::ReportPtr report) {
+            const HealthReport empty;
+            done((report ? *report : empty)
+                     .toJson(QString::fromLatin1(kVersion),
+                             double(m_state.uptime.elapsed()) / 1000.0));
+        };
+        if (checkNow)
+            m_health->checkNow(context, std::move(answer));
+        else
+            m_health->report(context, std::move(answer));
+    };
+    m_adminApi->setMonitor(std::move(monitor));
     if (m_config.metricsOnAdmin)
         OpsEndpoints::registerMetricsRoute(*m_adminRouter, *m_registry);
     m_adminApi->registerRoutes(*m_adminRouter);
