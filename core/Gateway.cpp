@@ -37,6 +37,8 @@
 #include "RedisMetrics.h"
 #include "Router.h"
 #include "Schema.h"
+#include "SeriesRecorder.h"
+#include "TrafficTail.h"
 #include "UpstreamCheck.h"
 #include "UpstreamConfig.h"
 #include "UpstreamTraffic.h"
@@ -62,6 +64,9 @@ Gateway::Gateway(GatewayConfig config, QObject *parent)
     if (buckets.empty())
         buckets = MetricsRegistry::defaultDurationBuckets();
     m_requestMetrics = std::make_unique<GatewayMetrics>(*m_registry, buckets);
+    m_traffic = std::make_unique<TrafficTail>();
+    m_requestMetrics->setTrafficTail(m_traffic.get());
+    m_series = std::make_unique<SeriesRecorder>(*m_registry);
     m_health = std::make_unique<HealthChecker>(
         HealthChecker::Options{int(m_config.healthTtl * 1000), int(m_config.healthTimeout * 1000)});
     m_router = std::make_unique<Router>();
@@ -92,6 +97,29 @@ QString Gateway::adminListenAddress() const
     return m_adminFrontend ? m_adminFrontend->addressString() : QString();
 }
 
+QJsonObject Gateway::overview() const
+{
+    const IdentitySnapshot *snapshot = m_keyCache ? m_keyCache->current() : nullptr;
+    const SeriesRecorder::DayTotals today = m_series->today();
+    const HealthChecker::ReportPtr report = m_health->latest();
+    return {
+        {QStringLiteral("version"), QLatin1String(kVersion)},
+        {QStringLiteral("listen"), listenAddress()},
+        {QStringLiteral("admin_listen"), adminListenAddress()},
+        {QStringLiteral("uptime_seconds"), double(m_state.uptime.elapsed()) / 1000.0},
+        {QStringLiteral("active_keys"), snapshot ? qint64(snapshot->principals().size()) : 0},
+        {QStringLiteral("requests_today"), today.requests},
+        {QStringLiteral("tokens_today"), today.tokens},
+        {QStringLiteral("health"),
+         report ? healthStatusName(report->overall) : QStringLiteral("unknown")},
+    };
+}
+
+void Gateway::checkHealthNow()
+{
+    m_health->refresh();
+}
+
 bool Gateway::start(QString *error)
 {
     if (!QDir().mkpath(m_config.dataDir)) {
@@ -110,6 +138,8 @@ bool Gateway::start(QString *error)
         OpsEndpoints::registerMetricsRoute(*m_router, *m_registry);
     if (!startProxy(error))
         return false;
+    seedToday();
+    m_series->start();
     ApiRoutes::registerRoutes(
         *m_router, *m_authenticator,
         [proxy = m_proxy.get()](HttpResponder r, const Principal &p) {
@@ -241,6 +271,28 @@ bool Gateway::startAdmin(QString *error)
             *m_config.ledgerDb, QStringLiteral("ledger-admin"), m_requestMetrics->queryObserver());
         m_adminApi->setLedgerDatabase(m_adminLedgerDb.get());
     }
+    // The dashboard's live data, read on the admin worker: every part below is thread-safe.
+    AdminApi::Monitor monitor;
+    monitor.series = [series = m_series.get()](int seconds) {
+        return SeriesRecorder::toJson(series->points(seconds));
+    };
+    monitor.traffic = [traffic = m_traffic.get()](int limit) {
+        return TrafficTail::toJson(traffic->recent(limit));
+    };
+    monitor.overview = [this] { return overview(); };
+    monitor.health = [this](QObject *context, bool checkNow, std::function<void(QByteArray)> done) {
+        auto answer = [this, done = std::move(done)](HealthChecker::ReportPtr report) {
+            const HealthReport empty;
+            done((report ? *report : empty)
+                     .toJson(QString::fromLatin1(kVersion),
+                             double(m_state.uptime.elapsed()) / 1000.0));
+        };
+        if (checkNow)
+            m_health->checkNow(context, std::move(answer));
+        else
+            m_health->report(context, std::move(answer));
+    };
+    m_adminApi->setMonitor(std::move(monitor));
     if (m_config.metricsOnAdmin)
         OpsEndpoints::registerMetricsRoute(*m_adminRouter, *m_registry);
     m_adminApi->registerRoutes(*m_adminRouter);
@@ -416,6 +468,28 @@ bool Gateway::seedMonthlyQuotas(QString *error)
         qCInfo(lcGateway) << "monthly quotas: month-to-date usage of" << keys.size() << "keys and"
                           << users.size() << "users read from the ledger";
     return true;
+}
+
+void Gateway::seedToday()
+{
+    // The overview's "today" starts from what the ledger holds since UTC midnight (earlier
+    // runs, other gateways on the same ledger), read once; the series adds what this gateway
+    // answers from now on. The ledger counts forwarded requests: its refusals are not in it.
+    const QDateTime midnight(QDateTime::currentDateTimeUtc().date(), QTime(0, 0), Qt::UTC);
+    DatabaseConnection conn(m_config.effectiveLedgerDb(), QStringLiteral("ledger"));
+    conn.setQueryObserver(m_requestMetrics->queryObserver());
+    QString why;
+    const auto rows = conn.open(&why) ? MonthToDateUsage::load(conn, midnight, &why) : std::nullopt;
+    if (!rows) {
+        qCWarning(lcGateway).noquote() << "cannot read today's usage from the ledger:" << why;
+        return;
+    }
+    SeriesRecorder::DayTotals seed;
+    for (const MonthToDateRow &r : *rows) {
+        seed.requests += double(r.forwarded);
+        seed.tokens += double(r.tokens);
+    }
+    m_series->seedToday(seed);
 }
 
 void Gateway::recordInstance()

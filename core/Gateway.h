@@ -3,6 +3,7 @@
 #include "GatewayConfig.h"
 #include "GatewayState.h"
 
+#include <QJsonObject>
 #include <QObject>
 #include <QTimer>
 #include <memory>
@@ -29,6 +30,8 @@ struct ProxyMetrics;
 class HttpFrontend;
 class MetricsRegistry;
 class Router;
+class SeriesRecorder;
+class TrafficTail;
 
 // The facade the app (headless or dashboard) and the integration tests drive: it owns and
 // starts/stops every core part. Lives on the main thread.
@@ -56,6 +59,17 @@ public:
     // Monthly quota alerts (alertRaised() on the main thread); null before start().
     QuotaAlertMonitor *quotaAlerts() const { return m_quotaAlerts.get(); }
 
+    // The dashboard's live data (never null; sampling starts with start()). points() and
+    // recent() are thread-safe.
+    SeriesRecorder *series() const { return m_series.get(); }
+    TrafficTail *trafficTail() const { return m_traffic.get(); }
+    // {"version","listen","admin_listen","uptime_seconds","active_keys","requests_today",
+    //  "tokens_today","health"}: docs/admin-api.md (GET /admin/v1/overview). Thread-safe once
+    // start() returned (the admin API calls it on its worker).
+    QJsonObject overview() const;
+    // Runs a health round now unless one is running; HealthChecker::reportReady tells the end.
+    void checkHealthNow();
+
 signals:
     void startupComplete();
     void stopped();
@@ -70,6 +84,7 @@ private:
     void recordInstance();
     void setupHealth();
     void registerGatewayMetrics();
+    void seedToday();
     void drainTick();
     void finishShutdown();
 
@@ -79,6 +94,8 @@ private:
     std::unique_ptr<MetricsRegistry> m_registry;
     std::unique_ptr<GatewayMetrics> m_requestMetrics;
     std::unique_ptr<HealthChecker> m_health;
+    std::unique_ptr<TrafficTail> m_traffic;  // before the front ends, whose workers write to it
+    std::unique_ptr<SeriesRecorder> m_series;
     std::unique_ptr<Router> m_router;
     std::unique_ptr<DatabaseThread> m_identityDb;
     std::unique_ptr<KeyCache> m_keyCache;

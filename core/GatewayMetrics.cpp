@@ -3,6 +3,9 @@
 #include "LogCategories.h"
 #include "LogSetup.h"
 #include "MetricsRegistry.h"
+#include "TrafficTail.h"
+
+#include <QDateTime>
 
 namespace sluice {
 
@@ -49,14 +52,19 @@ void GatewayMetrics::requestFinished(const CompletedRequest &r)
     m_duration.observe({r.route}, r.seconds);
     m_inProgress.dec({r.route});
 
-    if (!lcAccess().isInfoEnabled())
+    const bool apiRequest = m_traffic && r.route.startsWith("/v1");
+    const bool logged = lcAccess().isInfoEnabled();
+    if (!apiRequest && !logged)
         return;
-    // The path only: query strings can carry secrets. Never key material: ids only.
-    QByteArrayView target = r.target;
-    if (const qsizetype q = target.indexOf('?'); q >= 0)
-        target = target.first(q);
-    const QByteArray redacted = redactKeys(target);
-    const QByteArrayView path = redacted.isNull() ? target : QByteArrayView(redacted);
+    // Never key material: ids only.
+    const QByteArray path = displayPath(r.target);
+    if (apiRequest) {
+        m_traffic->record({QDateTime::currentMSecsSinceEpoch(), r.requestId.toByteArray(),
+                           r.method.toByteArray(), r.route.toByteArray(), path, r.status, r.seconds,
+                           r.userId.toByteArray(), r.keyId.toByteArray()});
+    }
+    if (!logged)
+        return;
     QByteArray message;
     message.reserve(64 + path.size());
     message += r.method;
@@ -68,7 +76,7 @@ void GatewayMetrics::requestFinished(const CompletedRequest &r)
         "sluice.access", message,
         {{"method", r.method.toByteArray()},
          {"route", r.route.toByteArray()},
-         {"path", path.toByteArray()},
+         {"path", path},
          {"status", QByteArray(code, n), true},
          {"duration_ms", QByteArray::number(r.seconds * 1000.0, 'f', 3), true},
          {"bytes", QByteArray::number(r.bytesOut), true},
@@ -101,6 +109,14 @@ QByteArray GatewayMetrics::redactKeys(QByteArrayView path)
     }
     out += path.sliced(from);
     return out;
+}
+
+QByteArray GatewayMetrics::displayPath(QByteArrayView target)
+{
+    if (const qsizetype q = target.indexOf('?'); q >= 0)
+        target = target.first(q);
+    const QByteArray redacted = redactKeys(target);
+    return redacted.isNull() ? target.toByteArray() : redacted;
 }
 
 QueryObserver GatewayMetrics::queryObserver()

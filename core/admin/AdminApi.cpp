@@ -17,13 +17,17 @@ namespace sluice {
 
 namespace {
 
-HttpResponse jsonResponse(int status, const QJsonObject &json)
+HttpResponse jsonResponse(int status, QByteArray body)
 {
-    HttpResponse response =
-        HttpResponse::json(status, QJsonDocument(json).toJson(QJsonDocument::Compact));
+    HttpResponse response = HttpResponse::json(status, std::move(body));
     // Admin answers carry account data, and once a plaintext key: no cache may keep them.
     response.headers.add(QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store"));
     return response;
+}
+
+HttpResponse jsonResponse(int status, const QJsonObject &json)
+{
+    return jsonResponse(status, QJsonDocument(json).toJson(QJsonDocument::Compact));
 }
 
 // {"error":{"message","type","code","field"}}: OpenAI's error shape plus the field at fault.
@@ -158,6 +162,11 @@ void AdminApi::registerRoutes(Router &router)
         {"/admin/v1/usage", "/admin/v1/usage", {{"GET", &AdminApi::usage}}},
         {"/admin/v1/violations", "/admin/v1/violations", {{"GET", &AdminApi::violations}}},
         {"/admin/v1/alerts", "/admin/v1/alerts", {{"GET", &AdminApi::alerts}}},
+        {"/admin/v1/series", "/admin/v1/series", {{"GET", &AdminApi::series}}},
+        {"/admin/v1/traffic", "/admin/v1/traffic", {{"GET", &AdminApi::traffic}}},
+        {"/admin/v1/overview", "/admin/v1/overview", {{"GET", &AdminApi::overview}}},
+        {"/admin/v1/health", "/admin/v1/health", {{"GET", &AdminApi::health}}},
+        {"/admin/v1/health/check", "/admin/v1/health/check", {{"POST", &AdminApi::checkHealth}}},
         {"/admin/v1/defaults/",
          "/admin/v1/defaults/{principal}",
          {{"GET", &AdminApi::getPrincipalDefaults},
@@ -884,6 +893,83 @@ void AdminApi::alerts(Call &call)
         const auto rows = LimitEventQuery(db).alerts(filter, p.limit, p.afterId, &why);
         return rows ? newestFirst(*rows, p.limit) : readFailed("quota alerts", why);
     });
+}
+
+// ---- monitoring: the dashboard's live data ----
+
+std::optional<int> AdminApi::boundedParameter(Call &call, const QString &name, int fallback,
+                                              int max)
+{
+    if (!call.query.hasQueryItem(name))
+        return fallback;
+    const QString text = call.query.queryItemValue(name, QUrl::FullyDecoded);
+    bool ok = false;
+    const int value = text.toInt(&ok);
+    if (ok && value >= 1 && value <= max)
+        return value;
+    call.responder.send(errorResponse(400,
+                                      QStringLiteral("%1 must be a whole number between 1 and "
+                                                     "%2, got %3")
+                                          .arg(name)
+                                          .arg(max)
+                                          .arg(IdentityValidation::quoted(text)),
+                                      "invalid_request_error", "invalid_value", name));
+    return std::nullopt;
+}
+
+bool AdminApi::monitorAvailable(Call &call) const
+{
+    if (m_monitor.series && m_monitor.traffic && m_monitor.overview && m_monitor.health)
+        return true;
+    call.responder.send(errorResponse(503, QStringLiteral("monitoring is not available here"),
+                                      "server_error", "monitor_unavailable"));
+    return false;
+}
+
+void AdminApi::series(Call &call)
+{
+    const QString seconds = QStringLiteral("seconds");
+    if (!onlyParameters(call, {seconds}) || !monitorAvailable(call))
+        return;
+    if (const std::optional<int> n = boundedParameter(call, seconds, 900, 3600))
+        call.responder.send(jsonResponse(200, m_monitor.series(*n)));
+}
+
+void AdminApi::traffic(Call &call)
+{
+    const QString limit = QStringLiteral("limit");
+    if (!onlyParameters(call, {limit}) || !monitorAvailable(call))
+        return;
+    if (const std::optional<int> n = boundedParameter(call, limit, 100, 500))
+        call.responder.send(jsonResponse(200, {{QStringLiteral("data"), m_monitor.traffic(*n)}}));
+}
+
+void AdminApi::overview(Call &call)
+{
+    if (onlyParameters(call, {}) && monitorAvailable(call))
+        call.responder.send(jsonResponse(200, m_monitor.overview()));
+}
+
+void AdminApi::health(Call &call)
+{
+    answerHealth(call, false);
+}
+
+void AdminApi::checkHealth(Call &call)
+{
+    answerHealth(call, true);
+}
+
+void AdminApi::answerHealth(Call &call, bool checkNow)
+{
+    if (!onlyParameters(call, {}) || !monitorAvailable(call))
+        return;
+    // 200 whatever the status: the caller asked for the report, and it says how things are.
+    // The report arrives on the responder's worker (its context), so it is sent from there.
+    m_monitor.health(call.responder.context(), checkNow,
+                     [responder = call.responder](QByteArray json) mutable {
+                         responder.send(jsonResponse(200, std::move(json)));
+                     });
 }
 
 void AdminApi::notFound(Call &call)

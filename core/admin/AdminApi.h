@@ -6,6 +6,7 @@
 #include "HttpResponder.h"
 #include "Router.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QMutex>
 #include <QString>
@@ -42,6 +43,22 @@ public:
     // when the ledger shares the identity database (the default). Call it before
     // registerRoutes(); `ledger` must outlive every job posted to it, like `db`.
     void setLedgerDatabase(DatabaseThread *ledger) { m_ledgerDb = ledger; }
+
+    // What the monitoring routes (series, traffic, overview, health) read; the Gateway sets
+    // it. Every function is called on the admin listener's worker thread, so each must be
+    // thread-safe. Without it those routes answer 503.
+    struct Monitor
+    {
+        std::function<QJsonObject(int seconds)> series;  // {"interval_seconds","points"}
+        std::function<QJsonArray(int limit)> traffic;    // newest first
+        std::function<QJsonObject()> overview;
+        // Calls `done` on `context`'s thread with the health report's JSON; with `checkNow` a
+        // new round is run first instead of answering from the cache.
+        std::function<void(QObject *context, bool checkNow,
+                           std::function<void(QByteArray json)> done)>
+            health;
+    };
+    void setMonitor(Monitor monitor) { m_monitor = std::move(monitor); }
 
     // Adds every /admin/v1 route to the admin listener's router. The handlers use `this`, so
     // the AdminApi must outlive the front end serving that router.
@@ -100,6 +117,11 @@ private:
     static bool timeRange(Call &call, QDateTime *from, QDateTime *to);
     // A whole-number id parameter (user_id, key_id); nullopt when absent.
     static bool idParameter(Call &call, const QString &name, std::optional<qint64> *id);
+    // A whole number in [1, max] (seconds, limit); `fallback` when absent.
+    static std::optional<int> boundedParameter(Call &call, const QString &name, int fallback,
+                                               int max);
+    // False (and a 503 answered) when the Gateway set no monitor.
+    bool monitorAvailable(Call &call) const;
 
     void listUsers(Call &call);
     void createUser(Call &call);
@@ -123,12 +145,19 @@ private:
     void usage(Call &call);
     void violations(Call &call);
     void alerts(Call &call);
+    void series(Call &call);
+    void traffic(Call &call);
+    void overview(Call &call);
+    void health(Call &call);
+    void checkHealth(Call &call);
+    void answerHealth(Call &call, bool checkNow);
     void notFound(Call &call);
 
     DatabaseThread &m_db;
     DatabaseThread *m_ledgerDb = nullptr;
     AdminToken m_token;
     std::shared_ptr<Gate> m_gate;
+    Monitor m_monitor;
 };
 
 }  // namespace sluice

@@ -51,21 +51,30 @@ void HealthChecker::report(QObject *context, Callback done)
         done(std::move(cached));
         return;
     }
-    QPointer<QObject> guard(context);
-    QMetaObject::invokeMethod(this, [this, guard, done = std::move(done)]() mutable {
-        m_waiters.push_back({guard, std::move(done)});
-        ReportPtr current = latest();
-        if (isFresh(current)) {
-            finishRound(0);  // became fresh meanwhile: answer the waiters from the cache
-            return;
-        }
-        startRound();
-    });
+    await(context, std::move(done), false);
 }
 
 void HealthChecker::refresh()
 {
     QMetaObject::invokeMethod(this, [this] { startRound(); });
+}
+
+void HealthChecker::checkNow(QObject *context, Callback done)
+{
+    await(context, std::move(done), true);
+}
+
+void HealthChecker::await(QObject *context, Callback done, bool force)
+{
+    QPointer<QObject> guard(context);
+    QMetaObject::invokeMethod(this, [this, guard, done = std::move(done), force]() mutable {
+        m_waiters.push_back({guard, std::move(done)});
+        if (!force && isFresh(latest())) {
+            finishRound(0);  // became fresh meanwhile: answer the waiters from the cache
+            return;
+        }
+        startRound();  // joins the running round if there is one
+    });
 }
 
 void HealthChecker::startRound()

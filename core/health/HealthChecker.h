@@ -47,6 +47,9 @@ public:
     bool isFresh(const ReportPtr &report) const;
     // Starts a round now unless one is running (a "check now" action; the first round at start).
     void refresh();
+    // refresh(), then calls `done` on `context`'s thread with the report of that round (or of
+    // the round already running).
+    void checkNow(QObject *context, Callback done);
 
 signals:
     void reportReady(sluice::HealthChecker::ReportPtr report);
@@ -58,6 +61,9 @@ private:
         Callback done;
     };
 
+    // Queues a waiter for the next finished round (main thread), then starts it; unless
+    // `force`, a report that became fresh meanwhile answers at once.
+    void await(QObject *context, Callback done, bool force);
     void startRound();
     void onProbeResult(quint64 round, size_t index, HealthResult result);
     void finishRound(quint64 round);

@@ -190,6 +190,19 @@ std::vector<MetricSnapshot> MetricsRegistry::collect() const
     return snapshots;
 }
 
+std::optional<MetricSnapshot> MetricsRegistry::collectFamily(const QByteArray &name) const
+{
+    const MetricFamily *family = nullptr;
+    {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_families.find(name);
+        if (it == m_families.end())
+            return std::nullopt;
+        family = it->second.get();  // families live as long as the registry
+    }
+    return family->collect();
+}
+
 QByteArray MetricsRegistry::exposeText() const
 {
     return MetricsExposition::text(collect());

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace sluice {
@@ -60,6 +61,10 @@ public:
 
     // Every family merged, sorted by name (series by label values).
     std::vector<MetricSnapshot> collect() const;
+    // One counter, gauge or histogram family merged (not a callback metric); nullopt when none
+    // has that name. For readers that need a few families often (the dashboard's sampler)
+    // without running every callback: it costs what a scrape of that family costs.
+    std::optional<MetricSnapshot> collectFamily(const QByteArray &name) const;
     QByteArray exposeText() const;         // Prometheus text format 0.0.4
     QByteArray exposeOpenMetrics() const;  // OpenMetrics 1.0.0, ends with "# EOF\n"
 

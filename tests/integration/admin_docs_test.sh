@@ -3,7 +3,8 @@
 # SQLite database, and checks each against the ```http block that follows it in the document:
 # curl exits 0, the status is the one shown, the headers shown are sent (with the values shown),
 # and the JSON body is the one shown. Timestamps, plaintext keys and display prefixes differ
-# from run to run, so for those only the JSON type is compared. Afterwards the plaintext keys
+# from run to run, and so do the live values of the monitoring routes (series, traffic,
+# overview, health), so for those only the JSON type is compared. Afterwards the plaintext keys
 # and the admin token must appear neither in the gateway's log nor in its data directory.
 #
 #   admin_docs_test.sh SLUICE_BINARY DOCS/admin-api.md
@@ -82,9 +83,20 @@ EOF
 
 # Compares one answer with its documented form; prints what differs.
 cat >"$work/compare.py" <<'EOF'
-import json, sys
-documented, headers_file, body_file, code = sys.argv[1:5]
+import json, re, sys
+documented, headers_file, body_file, code, command = sys.argv[1:6]
 VOLATILE = {'created_at', 'updated_at', 'last_used_at', 'key', 'prefix'}
+# The monitoring routes answer live values (times, ports, durations, the machine's health).
+HEALTH = {'status', 'version', 'uptime_seconds', 'timestamp', 'message', 'latency_ms',
+          'checked_at'}
+for route, keys in {
+        '/admin/v1/series': {'t'},
+        '/admin/v1/traffic': {'at', 'request_id', 'duration_ms'},
+        '/admin/v1/overview': {'version', 'listen', 'admin_listen', 'uptime_seconds', 'health'},
+        '/admin/v1/health': HEALTH,
+        '/admin/v1/health/check': HEALTH}.items():
+    if re.search(re.escape(route) + r'(?![\w/])', command):
+        VOLATILE |= keys
 UNCHECKED_HEADERS = {'date', 'x-request-id', 'content-length'}
 problems = []
 
@@ -108,10 +120,14 @@ for line in doc_lines[1:]:
     elif name not in UNCHECKED_HEADERS and got[name] != value:
         problems.append(f'header {name}: {got[name]!r}, documented {value!r}')
 
+def kind(v):
+    # JSON has one number type: 12.0 may come back as 12.
+    return 'number' if type(v) in (int, float) else type(v)
+
 def same(doc, act, path):
     key = path.rsplit('.', 1)[-1]
     if key in VOLATILE:
-        if type(doc) is not type(act):
+        if kind(doc) != kind(act):
             problems.append(f'{path}: {act!r}, documented {doc!r} (type)')
     elif isinstance(doc, dict) and isinstance(act, dict):
         if set(doc) != set(act):
@@ -152,7 +168,7 @@ for example in "$work"/examples/*.sh; do
         fail "example $n exited with an error:"$'\n'"$command"
     fi
     problems=$(python3 "$work/compare.py" "${example%.sh}.http" "$work/headers" "$work/body" \
-        "$code")
+        "$code" "$command")
     if [[ -n $problems ]]; then
         fail "example $n does not answer as documented:"$'\n'"$command"$'\n'"$problems"
     fi

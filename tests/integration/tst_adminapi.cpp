@@ -4,6 +4,7 @@
 // never again: not by the API, not in the database, not in the log.
 
 #include "GatewayProcess.h"
+#include "MockUpstream.h"
 #include "PgTestDatabase.h"
 #include "TestFixtures.h"
 
@@ -38,6 +39,10 @@ QByteArray randomHex(int bytes)
         c = char(QRandomGenerator::global()->bounded(256));
     return raw.toHex();
 }
+
+// A chat completion the mock upstream answers with usage.
+const QByteArray kChat =
+    R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":20})";
 
 QByteArray compact(const QJsonObject &json)
 {
@@ -165,13 +170,15 @@ private slots:
     void malformedRequests_data() { backends(); }
     void malformedRequests();
     void metricsAndAccessLog();
+    void monitoring();
     void adminPortInUseExits1();
 
 private:
     static void backends();
     QProcessEnvironment environment(bool withToken) const;
     // The gateway on the data row's backend, with the admin API on a port of its own.
-    bool launch(GatewayProcess &gw, AdminClient *admin, bool withToken = true);
+    bool launch(GatewayProcess &gw, AdminClient *admin, bool withToken = true,
+                const QStringList &extraArgs = {});
     // Fails the test when a secret shows up in the data dir's files, the PostgreSQL database
     // or the log. Call after the gateway exited (its last log lines and WAL are then written).
     void verifyNowhere(GatewayProcess &gw, const QList<QByteArray> &secrets);
@@ -219,7 +226,8 @@ QProcessEnvironment TestAdminApi::environment(bool withToken) const
     return env;
 }
 
-bool TestAdminApi::launch(GatewayProcess &gw, AdminClient *admin, bool withToken)
+bool TestAdminApi::launch(GatewayProcess &gw, AdminClient *admin, bool withToken,
+                          const QStringList &extraArgs)
 {
     QStringList args = {QStringLiteral("--headless"),
                         QStringLiteral("--listen"),
@@ -234,6 +242,7 @@ bool TestAdminApi::launch(GatewayProcess &gw, AdminClient *admin, bool withToken
                         QStringLiteral("debug"),
                         QStringLiteral("--drain-timeout"),
                         QStringLiteral("5")};
+    args << extraArgs;
     const QString backend = QString::fromLatin1(QTest::currentDataTag());
     if (backend == QLatin1String("postgres")) {
         m_pg = PgTestDatabase::createForTest(QStringLiteral("sluice_admin"));
@@ -1142,6 +1151,131 @@ void TestAdminApi::metricsAndAccessLog()
     QVERIFY2(log.contains(QStringLiteral("GET /admin/v1/users/alice 200")),
              qPrintable(log.right(2000)));
     QVERIFY(!log.contains(QString::fromLatin1(m_token)));
+    QVERIFY2(stop(gw), gw.why());
+}
+
+void TestAdminApi::monitoring()
+{
+    // /v1 traffic through the gateway to the mock upstream, then the dashboard's routes.
+    MockUpstream mock;
+    QVERIFY2(mock.start(), mock.why().constData());
+    const QString ini = m_dir->filePath(QStringLiteral("gateway.ini"));
+    QFile file(ini);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\nmodels = gpt-*\n")
+                   .arg(mock.openAiBaseUrl())
+                   .toUtf8());
+    file.close();
+    GatewayProcess gw(kBinary);
+    AdminClient admin;
+    QVERIFY(launch(gw, &admin, true, {QStringLiteral("--config"), ini}));
+
+    const HttpReply created = admin.post("/admin/v1/keys", R"({"user":"mon","create_user":true})");
+    VERIFY_STATUS(created, 201);
+    const QByteArray key = created.json()["key"].toString().toUtf8();
+    const qint64 keyId = created.json()["id"].toInteger();
+    auto chat = [&gw](const QByteArray &bearer) {
+        return httpRequest(
+            gw.port(), "POST", "/v1/chat/completions",
+            {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + bearer}}, kChat);
+    };
+    // The key reaches the key cache within about half a second.
+    QTRY_COMPARE_WITH_TIMEOUT(chat(key).status, 200, 5000);
+    QList<QByteArray> ids;
+    for (int i = 0; i < 3; ++i) {
+        const HttpReply r = chat(key);
+        VERIFY_STATUS(r, 200);
+        ids << r.header("X-Request-Id");
+        QVERIFY(!ids.last().isEmpty());
+    }
+    QCOMPARE(chat("sk-sluice-not-a-real-key-at-all-0000000000000000").status, 401);
+
+    // The admin token guards them all.
+    for (const QByteArray &target :
+         {QByteArray("/admin/v1/series"), QByteArray("/admin/v1/traffic"),
+          QByteArray("/admin/v1/overview"), QByteArray("/admin/v1/health")}) {
+        QCOMPARE(admin.call("GET", target, {}, {{"Authorization", "Bearer wrong"}}).status, 401);
+    }
+    QCOMPARE(
+        admin.call("POST", "/admin/v1/health/check", {}, {{"Authorization", "Bearer no"}}).status,
+        401);
+
+    // Traffic: newest first, our request ids with the key that sent them.
+    const HttpReply traffic = admin.get("/admin/v1/traffic?limit=10");
+    VERIFY_STATUS(traffic, 200);
+    const QJsonArray entries = traffic.json()["data"].toArray();
+    QVERIFY2(entries.size() >= 5, traffic.body);
+    const QJsonObject newest = entries.at(0).toObject();
+    QCOMPARE(newest["status"].toInt(), 401);
+    QVERIFY(newest["key_id"].isNull());
+    QList<QByteArray> seen;
+    for (const QJsonValue &v : entries) {
+        const QJsonObject e = v.toObject();
+        QCOMPARE(e["route"].toString(), QStringLiteral("/v1/chat/completions"));
+        if (e["status"].toInt() == 200) {
+            QCOMPARE(e["key_id"].toInteger(), keyId);
+            QCOMPARE(e["method"].toString(), QStringLiteral("POST"));
+            QVERIFY(e["duration_ms"].toDouble() > 0);
+            QVERIFY(e["at"].toString().endsWith(u'Z'));
+            seen << e["request_id"].toString().toUtf8();
+        }
+    }
+    for (const QByteArray &id : ids)
+        QVERIFY2(seen.contains(id), id + " not in " + traffic.body);
+    QCOMPARE(admin.get("/admin/v1/traffic?limit=1").json()["data"].toArray().size(), 1);
+
+    // Series: the sampler reads the metrics once a second.
+    double requests = 0, tokens = 0, p95 = 0;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            const QJsonObject series = admin.get("/admin/v1/series?seconds=60").json();
+            requests = tokens = p95 = 0;
+            for (const QJsonValue &v : series["points"].toArray()) {
+                const QJsonObject p = v.toObject();
+                requests += p["requests_per_second"].toDouble();
+                tokens = qMax(tokens, p["tokens_per_minute"].toDouble());
+                p95 = qMax(p95, p["latency_p95_seconds"].toDouble());
+            }
+            return requests >= 5 && tokens > 0;
+        }(),
+        5000);
+    QVERIFY(p95 > 0);
+    const QJsonObject series = admin.get("/admin/v1/series").json();
+    QCOMPARE(series["interval_seconds"].toInt(), 1);
+    QVERIFY(!series["points"].toArray().isEmpty());
+
+    // Overview and health.
+    const HttpReply overview = admin.get("/admin/v1/overview");
+    VERIFY_STATUS(overview, 200);
+    const QJsonObject o = overview.json();
+    QCOMPARE(o["active_keys"].toInt(), 1);
+    QVERIFY2(o["requests_today"].toDouble() >= 5, overview.body);
+    QVERIFY2(o["tokens_today"].toDouble() > 0, overview.body);
+    QCOMPARE(o["listen"].toString(), QStringLiteral("127.0.0.1:%1").arg(gw.port()));
+    QCOMPARE(o["admin_listen"].toString(), QStringLiteral("127.0.0.1:%1").arg(admin.port));
+    QVERIFY(QStringList({"healthy", "degraded", "unhealthy"}).contains(o["health"].toString()));
+    QVERIFY(o["uptime_seconds"].toDouble() > 0);
+    QVERIFY(!o["version"].toString().isEmpty());
+
+    const HttpReply health = admin.get("/admin/v1/health");
+    VERIFY_STATUS(health, 200);
+    const QJsonArray components = health.json()["components"].toArray();
+    QVERIFY2(components.size() >= 4, health.body);  // database, disk, memory, upstream:openai
+    const QString before = health.json()["timestamp"].toString();
+    const HttpReply checked = admin.call("POST", "/admin/v1/health/check");
+    VERIFY_STATUS(checked, 200);
+    QVERIFY2(checked.json()["timestamp"].toString() > before, checked.body);
+    QCOMPARE(admin.get("/admin/v1/health/check").status, 405);
+
+    // Parameters out of range.
+    VERIFY_ERROR(admin.get("/admin/v1/series?seconds=0"), 400, QStringLiteral("invalid_value"),
+                 QStringLiteral("seconds"));
+    VERIFY_ERROR(admin.get("/admin/v1/series?seconds=3601"), 400, QStringLiteral("invalid_value"),
+                 QStringLiteral("seconds"));
+    VERIFY_ERROR(admin.get("/admin/v1/traffic?limit=501"), 400, QStringLiteral("invalid_value"),
+                 QStringLiteral("limit"));
+    VERIFY_ERROR(admin.get("/admin/v1/overview?x=1"), 400, QStringLiteral("unknown_parameter"),
+                 QStringLiteral("x"));
     QVERIFY2(stop(gw), gw.why());
 }
 

@@ -206,6 +206,24 @@ private slots:
         QCOMPARE(c->calls.load(), 1);
     }
 
+    void checkNowRunsARoundDespiteAFreshReport()
+    {
+        HealthChecker checker({60000, 2000});
+        auto *c = new ScriptedCheck(QStringLiteral("c"), true, HealthStatus::Healthy);
+        checker.addCheck(std::unique_ptr<HealthCheck>(c));
+        const HealthChecker::ReportPtr first = waitForReport(checker, this);
+        QVERIFY(first);
+        QCOMPARE(waitForReport(checker, this), first);  // cached for a minute
+        c->status = HealthStatus::Unhealthy;
+        HealthChecker::ReportPtr fresh;
+        checker.checkNow(this, [&](HealthChecker::ReportPtr r) { fresh = std::move(r); });
+        QTRY_VERIFY(fresh);
+        QVERIFY(fresh != first);
+        QCOMPARE(fresh->overall, HealthStatus::Unhealthy);
+        QCOMPARE(c->calls.load(), 2);
+        QCOMPARE(checker.latest(), fresh);
+    }
+
     void reportFromAnotherThreadComesBackOnIt()
     {
         HealthChecker checker({0, 1000});
