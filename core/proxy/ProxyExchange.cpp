@@ -1,6 +1,7 @@
 #include "ProxyExchange.h"
 
 #include "CalendarMonth.h"
+#include "JsonMember.h"
 #include "Limiter.h"
 #include "LogCategories.h"
 #include "MetricsRegistry.h"
@@ -564,8 +565,10 @@ void ProxyExchange::onComplete()
         m_responder.end();
     } else {
         if (m_headers.value("Content-Type").contains("json")) {
-            const QJsonObject o = QJsonDocument::fromJson(m_buffered).object();
-            m_usage.merge(o.value(QLatin1String("usage")).toObject());
+            // Only the usage member is parsed, not the whole answer.
+            const QByteArrayView usage = JsonMember::topLevel(m_buffered, "usage");
+            if (usage.startsWith('{'))
+                m_usage.merge(QJsonDocument::fromJson(usage.toByteArray()).object());
         }
         m_contentBytes = m_buffered.size();
         HttpResponse r;
