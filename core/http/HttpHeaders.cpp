@@ -4,6 +4,12 @@
 
 namespace sluice {
 
+bool HttpHeaders::nameStartsWith(QByteArrayView name, QByteArrayView prefix)
+{
+    return name.size() >= prefix.size() &&
+           qstrnicmp(name.data(), prefix.data(), size_t(prefix.size())) == 0;
+}
+
 bool HttpHeaders::nameEquals(QByteArrayView a, QByteArrayView b)
 {
     return a.size() == b.size() && qstrnicmp(a.data(), b.data(), size_t(a.size())) == 0;

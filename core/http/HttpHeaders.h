@@ -34,6 +34,8 @@ public:
     void reserve(size_t n) { m_fields.reserve(n); }
 
     static bool nameEquals(QByteArrayView a, QByteArrayView b);
+    // Case-insensitive prefix test of a field name, without a lower-cased copy.
+    static bool nameStartsWith(QByteArrayView name, QByteArrayView prefix);
 
 private:
     std::vector<Field> m_fields;

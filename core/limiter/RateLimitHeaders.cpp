@@ -43,15 +43,16 @@ void setFamilyHeaders(HttpHeaders &h, const LimitDecision &d, ApiFamily family, 
     const QByteArray remaining = number(st.remaining);
     if (family == ApiFamily::OpenAI) {
         const QByteArray what = tokens ? "tokens" : "requests";
-        h.set("x-ratelimit-limit-" + what, limit);
-        h.set("x-ratelimit-remaining-" + what, remaining);
-        h.set("x-ratelimit-reset-" + what, RateLimitHeaders::openAiDuration(st.resetUs));
+        // add, not set: apply() removed every rate-limit header first.
+        h.add("x-ratelimit-limit-" + what, limit);
+        h.add("x-ratelimit-remaining-" + what, remaining);
+        h.add("x-ratelimit-reset-" + what, RateLimitHeaders::openAiDuration(st.resetUs));
     } else {
         const QByteArray what =
             tokens ? "anthropic-ratelimit-tokens-" : "anthropic-ratelimit-requests-";
-        h.set(what + "limit", limit);
-        h.set(what + "remaining", remaining);
-        h.set(what + "reset", rfc3339(d.nowUs + st.resetUs));
+        h.add(what + "limit", limit);
+        h.add(what + "remaining", remaining);
+        h.add(what + "reset", rfc3339(d.nowUs + st.resetUs));
     }
 }
 
@@ -78,10 +79,16 @@ QByteArray describe(const LimitRule &rule)
 
 bool RateLimitHeaders::isRateLimitHeader(QByteArrayView name)
 {
-    const QByteArray lower = name.toByteArray().toLower();
-    return lower.startsWith("x-ratelimit-") || lower.startsWith("anthropic-ratelimit-") ||
-           lower.startsWith("ratelimit") || lower.startsWith("x-quota-") ||
-           lower == "retry-after" || lower == "retry-after-ms" || lower == "x-should-retry";
+    // Case-insensitive, without a lower-cased copy: it runs for every header of every answer.
+    const auto startsWith = [name](QByteArrayView p) {
+        return HttpHeaders::nameStartsWith(name, p);
+    };
+    const auto equals = [name](QByteArrayView other) {
+        return HttpHeaders::nameEquals(name, other);
+    };
+    return startsWith("x-ratelimit-") || startsWith("anthropic-ratelimit-") ||
+           startsWith("ratelimit") || startsWith("x-quota-") || equals("retry-after") ||
+           equals("retry-after-ms") || equals("x-should-retry");
 }
 
 void RateLimitHeaders::removeRateLimitHeaders(HttpHeaders &headers)

@@ -77,9 +77,11 @@ bool keepResponseHeader(QByteArrayView n)
 {
     if (RateLimitHeaders::isRateLimitHeader(n))
         return false;
-    const QByteArray lower = n.toByteArray().toLower();
-    return lower == "content-type" || lower == "request-id" || lower == "cache-control" ||
-           lower.startsWith("openai-") || lower.startsWith("anthropic-") || lower == "x-request-id";
+    return HttpHeaders::nameEquals(n, "content-type") || HttpHeaders::nameEquals(n, "request-id") ||
+           HttpHeaders::nameEquals(n, "cache-control") ||
+           HttpHeaders::nameStartsWith(n, "openai-") ||
+           HttpHeaders::nameStartsWith(n, "anthropic-") ||
+           HttpHeaders::nameEquals(n, "x-request-id");
 }
 
 // Whether an OpenAI chunk has a "usage" member that is not null. With include_usage every chunk
