@@ -58,6 +58,9 @@ public:
     quint16 port() const { return m_port; }
     qint64 pid() const { return m_process.processId(); }
 
+    // Writes to the child's standard input (the dashboard's test driver reads commands there).
+    void writeInput(const QByteArray &bytes) { m_process.write(bytes); }
+
     // SIGTERM (a graceful drain); kill() is SIGKILL.
     void terminate();
     void kill();
