@@ -177,16 +177,23 @@ QByteArray DashboardDriver::dump() const
                             o->maximum(QStringLiteral("requests"))}});
     // What the charts on screen hold: the QML LineSeries by name and point count.
     QJsonObject charts;
+    // Chart series are not in the item tree: MetricChart names them in properties.
+    QList<QXYSeries *> allSeries;
     visit(m_window->contentItem(), [&](QObject *o) {
-        auto *series = qobject_cast<QXYSeries *>(o);
-        if (!series || series->objectName().isEmpty())
-            return;
+        for (const char *name : {"firstSeries", "secondSeries"}) {
+            if (auto *s = qobject_cast<QXYSeries *>(o->property(name).value<QObject *>()))
+                allSeries.append(s);
+        }
+    });
+    for (QXYSeries *series : std::as_const(allSeries)) {
+        if (series->objectName().isEmpty())
+            continue;
         double max = 0;
         for (const QPointF &p : series->points())
             max = std::max(max, p.y());
         charts.insert(series->objectName(), QJsonObject{{QStringLiteral("points"), series->count()},
                                                         {QStringLiteral("max"), max}});
-    });
+    }
     out.insert(QStringLiteral("charts"), charts);
     QJsonArray keys;
     KeysModel *k = m_dashboard->keys();

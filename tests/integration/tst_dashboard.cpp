@@ -136,6 +136,7 @@ private slots:
         env.remove(QStringLiteral("DISPLAY"));
         env.remove(QStringLiteral("WAYLAND_DISPLAY"));
         m_gw->setEnvironment(env);
+        m_gw->setWritableInput(true);
         QVERIFY2(
             m_gw->start(QStringList{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
                                     QStringLiteral("--admin-listen"), QStringLiteral("127.0.0.1:0"),

@@ -14,6 +14,10 @@ ChartView {
     property string unit: "/s"
     property bool latency: false
     property string emptyText: ""
+    // The series by name for tests and the driver (series are not in the item tree).
+    readonly property LineSeries firstSeries: first
+    readonly property LineSeries secondSeries: second
+    objectName: "metricChart:" + metrics[0]
 
     antialiasing: true
     legend.visible: metrics.length > 1
@@ -23,7 +27,7 @@ ChartView {
     titleColor: Theme.text
     margins { left: 4; right: 4; top: 4; bottom: 4 }
     Accessible.role: Accessible.Chart
-    Accessible.name: title + (model.hasTraffic ? ", latest " + format(model.latest(metrics[0])) : ", no traffic yet")
+    Accessible.name: seriesNames.join(" and ") + " chart" + (model.hasTraffic ? ", latest " + format(model.latest(metrics[0])) : ", no traffic yet")
 
     function format(v) {
         return latency ? Fmt.latency(v) : Fmt.rate(v, unit)

@@ -55,8 +55,8 @@ Item {
                     anchors.margins: Theme.s2
                     radius: Theme.radius
                     color: Theme.surface
-                    border.color: GridView.isCurrentItem ? Theme.accent : Theme.border
-                    border.width: GridView.isCurrentItem ? 2 : 1
+                    border.color: cell.GridView.isCurrentItem ? Theme.accent : Theme.border
+                    border.width: cell.GridView.isCurrentItem ? 2 : 1
                     Rectangle {
                         width: 4
                         height: parent.height - 2 * Theme.radius
