@@ -12,8 +12,9 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QLineSeries>
+#include <QSettings>
 #include <QSignalSpy>
-#include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace sluice;
@@ -137,8 +138,15 @@ class TestDashboardModels : public QObject
 {
     Q_OBJECT
 
+    QTemporaryDir m_settingsDir;
+
 private slots:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    // Settings go to a directory of the test's own, never the user's configuration.
+    void initTestCase()
+    {
+        QVERIFY(m_settingsDir.isValid());
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_settingsDir.path());
+    }
 
     void overviewHeadlineAndSeries()
     {
