@@ -1,5 +1,5 @@
-// sluice: the LLM API gateway. `sluice --headless` serves without a window; the dashboard
-// arrives with its own issue, so for now a display only changes the log line.
+// sluice: the LLM API gateway. `sluice --headless` serves without a window; without it and
+// with a display, the desktop dashboard opens over the same gateway (when it was built).
 
 #include "CliDispatcher.h"
 #include "ConfigLoader.h"
@@ -16,6 +16,18 @@
 #include <QCoreApplication>
 #include <QProcessEnvironment>
 #include <cstdio>
+#include <memory>
+
+#ifdef SLUICE_HAVE_DASHBOARD
+#include "DashboardApp.h"
+#include "LocalDashboardSource.h"
+
+#include <QtQml/qqmlextensionplugin.h>
+#include <QApplication>
+#include <QQuickStyle>
+Q_IMPORT_QML_PLUGIN(SluiceUiPlugin)
+Q_IMPORT_QML_PLUGIN(SluiceDashboardPlugin)
+#endif
 
 using namespace sluice;
 
@@ -23,20 +35,45 @@ namespace {
 constexpr int kExitUsage = 2;
 constexpr int kExitStartFailed = 1;
 
+// An explicit QT_QPA_PLATFORM (offscreen in tests, a VNC or EGLFS setup) counts as a display.
 bool displayAvailable()
 {
-    return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY");
+    return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY") ||
+           qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
 }
+
+#ifdef SLUICE_HAVE_DASHBOARD
+constexpr bool kDashboardBuilt = true;
+#else
+constexpr bool kDashboardBuilt = false;
+#endif
 }  // namespace
 
 int main(int argc, char *argv[])
 {
-    QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("sluice"));
     QCoreApplication::setApplicationVersion(QString::fromLatin1(kVersion));
-
+    // The arguments are read before the application object exists: whether it is a
+    // QApplication (the dashboard) or a QCoreApplication depends on them.
+    QStringList arguments;
+    for (int i = 1; i < argc; ++i)
+        arguments.append(QString::fromLocal8Bit(argv[i]));
     const ConfigLoadResult loaded =
-        ConfigLoader::load(app.arguments().mid(1), QProcessEnvironment::systemEnvironment());
+        ConfigLoader::load(arguments, QProcessEnvironment::systemEnvironment());
+    const bool withDashboard = kDashboardBuilt && !loaded.help && !loaded.version &&
+                               !loaded.error && loaded.positional.isEmpty() &&
+                               !loaded.config.headless && displayAvailable();
+    std::unique_ptr<QCoreApplication> application;
+#ifdef SLUICE_HAVE_DASHBOARD
+    if (withDashboard) {
+        QQuickStyle::setStyle(QStringLiteral("Fusion"));  // follows the palette: light and dark
+        application = std::make_unique<QApplication>(argc, argv);
+    }
+#endif
+    if (!application)
+        application = std::make_unique<QCoreApplication>(argc, argv);
+    QCoreApplication &app = *application;
+
     if (loaded.help) {
         std::fputs(qPrintable(ConfigLoader::helpText() + CliDispatcher::commandsHelp()), stdout);
         return 0;
@@ -72,10 +109,10 @@ int main(int argc, char *argv[])
     LogSetup::install(config.logLevel, config.logFormat);
 
     qCInfo(lcGateway).noquote() << "sluice" << kVersion << "starting";
-    if (!config.headless) {
+    if (!config.headless && !withDashboard) {
         qCInfo(lcGateway).noquote()
-            << (displayAvailable() ? "display found, but the dashboard is not part of this build "
-                                     "yet; running headless"
+            << (displayAvailable() ? "display found, but this build has no dashboard; running "
+                                     "headless"
                                    : "no display available; running headless");
     }
     config.logSummary();
@@ -95,5 +132,23 @@ int main(int argc, char *argv[])
                          gateway.shutdown();
                      });
     QObject::connect(&gateway, &Gateway::stopped, &app, [] { QCoreApplication::exit(0); });
-    return app.exec();
+#ifdef SLUICE_HAVE_DASHBOARD
+    std::unique_ptr<DashboardApp> dashboard;
+    if (withDashboard) {
+        dashboard = std::make_unique<DashboardApp>(std::make_unique<LocalDashboardSource>(gateway));
+        if (!dashboard->show(&error)) {
+            qCCritical(lcGateway).noquote() << error;
+            gateway.shutdown();
+        } else {
+            qCInfo(lcGateway) << "dashboard open";
+        }
+        QObject::connect(dashboard.get(), &DashboardApp::quitRequested, &gateway,
+                         [&] { gateway.shutdown(); });
+    }
+#endif
+    const int status = app.exec();
+#ifdef SLUICE_HAVE_DASHBOARD
+    dashboard.reset();  // before the gateway its source reads
+#endif
+    return status;
 }

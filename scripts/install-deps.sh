@@ -11,6 +11,9 @@ packages=(
     qt6-declarative-dev qml6-module-qtquick qml6-module-qtquick-controls
     qml6-module-qtquick-layouts qml6-module-qtquick-templates qml6-module-qtquick-window
     qml6-module-qtqml-workerscript qml6-module-qtcharts qml6-module-qttest
+    # The dashboard: Qt Quick Controls (Fusion style), Charts, Widgets (tray, QApplication),
+    # the offscreen/xcb platform plugins and a font, so it renders headless in CI too.
+    qt6-qpa-plugins libqt6quickcontrols2-6 libqt6charts6 libqt6widgets6 fonts-dejavu-core
     libqt6sql6-sqlite libqt6sql6-psql libhttp-parser-dev libhiredis-dev
     libsqlite3-dev  # the ledger writes its batches through SQLite's own API (SqliteStatement)
     libbenchmark-dev  # Google Benchmark: bench/ micro-benchmarks (SLUICE_BENCH, on by default)

@@ -57,7 +57,7 @@ bool GatewayProcess::start(const QStringList &arguments, int timeoutMs)
     m_process.setProcessChannelMode(m_merged ? QProcess::MergedChannels
                                              : QProcess::SeparateChannels);
     m_process.setReadChannel(m_merged ? QProcess::StandardOutput : QProcess::StandardError);
-    m_process.start(QIODevice::ReadOnly);
+    m_process.start(m_writableInput ? QIODevice::ReadWrite : QIODevice::ReadOnly);
     if (!m_process.waitForStarted(timeoutMs)) {
         fail(QStringLiteral("cannot start %1: %2").arg(m_binary, m_process.errorString()));
         return false;

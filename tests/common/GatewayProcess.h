@@ -58,6 +58,11 @@ public:
     quint16 port() const { return m_port; }
     qint64 pid() const { return m_process.processId(); }
 
+    // Keeps the child's standard input open for writeInput() (before start(); otherwise the
+    // child reads end of file at once). The dashboard's test driver reads commands there.
+    void setWritableInput(bool writable) { m_writableInput = writable; }
+    void writeInput(const QByteArray &bytes) { m_process.write(bytes); }
+
     // SIGTERM (a graceful drain); kill() is SIGKILL.
     void terminate();
     void kill();
@@ -87,6 +92,7 @@ private:
     QProcessEnvironment m_env;
     QString m_workingDirectory;
     bool m_merged = false;
+    bool m_writableInput = false;
     QByteArray m_log;
     QByteArray m_output;
     QString m_host;

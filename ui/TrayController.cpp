@@ -1,0 +1,71 @@
+#include "TrayController.h"
+
+#include <QMenu>
+#include <QPainter>
+#include <QPixmap>
+#include <QSystemTrayIcon>
+
+namespace sluice {
+
+namespace {
+QIcon dotIcon(const QColor &color)
+{
+    QPixmap pixmap(64, 64);
+    pixmap.fill(Qt::transparent);
+    QPainter p(&pixmap);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QPen(color.darker(140), 4));
+    p.setBrush(color);
+    p.drawEllipse(QRectF(6, 6, 52, 52));
+    return QIcon(pixmap);
+}
+}  // namespace
+
+TrayController::TrayController(QObject *parent) : QObject(parent)
+{
+    if (!QSystemTrayIcon::isSystemTrayAvailable())
+        return;
+    m_menu = std::make_unique<QMenu>();
+    m_menu->addAction(tr("Open dashboard"), this, &TrayController::openRequested);
+    m_menu->addSeparator();
+    m_menu->addAction(tr("Quit Sluice"), this, &TrayController::quitRequested);
+    m_icon = new QSystemTrayIcon(this);
+    m_icon->setContextMenu(m_menu.get());
+    connect(m_icon, &QSystemTrayIcon::activated, this,
+            [this](QSystemTrayIcon::ActivationReason reason) {
+                if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick)
+                    emit openRequested();
+            });
+    setHealth(QString());
+    m_icon->show();
+}
+
+TrayController::~TrayController() = default;
+
+QColor TrayController::colorFor(const QString &overall)
+{
+    if (overall == QLatin1String("healthy"))
+        return QColor(0x2e, 0x9e, 0x5b);
+    if (overall == QLatin1String("degraded"))
+        return QColor(0xd9, 0x8e, 0x04);
+    if (overall == QLatin1String("unhealthy"))
+        return QColor(0xd6, 0x33, 0x33);
+    return QColor(0x88, 0x88, 0x88);
+}
+
+void TrayController::setHealth(const QString &overall)
+{
+    if (!m_icon || (overall == m_health && !m_icon->icon().isNull()))
+        return;
+    m_health = overall;
+    m_icon->setIcon(dotIcon(colorFor(overall)));
+    m_icon->setToolTip(overall.isEmpty() ? tr("Sluice: starting") : tr("Sluice: %1").arg(overall));
+}
+
+void TrayController::showMessage(const QString &title, const QString &message)
+{
+    if (m_icon && QSystemTrayIcon::supportsMessages())
+        m_icon->showMessage(title, message, QSystemTrayIcon::Warning, 10'000);
+}
+
+}  // namespace sluice
