@@ -30,11 +30,11 @@ ChartView {
     Accessible.name: seriesNames.join(" and ") + " chart" + (model.hasTraffic ? ", latest " + format(model.latest(metrics[0])) : ", no traffic yet")
 
     function format(v) {
-        return latency ? Fmt.latency(v) : Fmt.rate(v, unit)
+        return latency ? Fmt.latency(v / 1000) : Fmt.rate(v, unit)  // latency series are in ms
     }
     function niceMax(v) {
         if (v <= 0)
-            return latency ? 0.1 : 1
+            return 1
         const p = Math.pow(10, Math.floor(Math.log10(v)))
         for (const m of [1, 2, 5, 10]) {
             if (v <= m * p)
@@ -77,7 +77,7 @@ ChartView {
         min: 0
         max: 1
         tickCount: 5
-        labelFormat: chart.latency ? "%.2f s" : "%.1f"
+        labelFormat: chart.latency ? (yAxis.max < 10 ? "%.1f ms" : "%.0f ms") : "%.1f"
         labelsColor: Theme.textMuted
         gridLineColor: Theme.border
     }

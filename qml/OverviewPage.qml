@@ -68,12 +68,14 @@ ScrollView {
                 Layout.fillWidth: true
                 caption: "Listening on"
                 value: page.model.listen
+                valueSize: Theme.fontTitle
                 hint: "Clients use " + page.dashboard.baseUrl + "/v1"
             }
             StatCard {
                 Layout.fillWidth: true
                 caption: "Admin API"
                 value: page.model.adminListen
+                valueSize: Theme.fontTitle
             }
         }
 
@@ -105,7 +107,7 @@ ScrollView {
                 Layout.preferredHeight: 240
                 model: page.model
                 title: "Latency"
-                metrics: ["p50", "p95"]
+                metrics: ["p50_ms", "p95_ms"]
                 seriesNames: ["p50", "p95"]
                 latency: true
                 emptyText: "The median and 95th percentile of request latency will appear here."

@@ -8,6 +8,8 @@ Rectangle {
     property string caption
     property string value
     property string hint
+    // Addresses do not fit the headline size in a narrow card.
+    property int valueSize: Theme.fontHeadline
     implicitHeight: column.implicitHeight + 2 * Theme.s4
     implicitWidth: 180
     radius: Theme.radius
@@ -29,8 +31,8 @@ Rectangle {
         Label {
             text: card.value
             color: Theme.text
-            font.pixelSize: Theme.fontHeadline
-            elide: Text.ElideRight
+            font.pixelSize: card.valueSize
+            elide: Text.ElideMiddle
             Layout.fillWidth: true
         }
     }

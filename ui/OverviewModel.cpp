@@ -107,6 +107,12 @@ double OverviewModel::metricOf(const SeriesPoint &p, const QString &metric)
         return p.latencyP50Seconds;
     if (metric == QLatin1String("p95"))
         return p.latencyP95Seconds;
+    // The latency chart plots milliseconds: its axis labels are printf formats, and "0.00 s"
+    // says nothing about requests of a few milliseconds.
+    if (metric == QLatin1String("p50_ms"))
+        return p.latencyP50Seconds * 1000.0;
+    if (metric == QLatin1String("p95_ms"))
+        return p.latencyP95Seconds * 1000.0;
     if (metric == QLatin1String("tokens"))
         return p.tokensPerMinute;
     return 0;

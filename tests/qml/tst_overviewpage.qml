@@ -34,8 +34,8 @@ Item {
             const requests = chart.firstSeries
             compare(requests.objectName, "chart:requests")
             tryVerify(() => requests.count === testDashboard.overview.pointCount)
-            const p95 = findChild(page, "metricChart:p50").secondSeries
-            compare(p95.objectName, "chart:p95")
+            const p95 = findChild(page, "metricChart:p50_ms").secondSeries
+            compare(p95.objectName, "chart:p95_ms")
             tryVerify(() => p95.count > 100)
             compare(findChild(page, "metricChart:tokens").firstSeries.count, testDashboard.overview.pointCount)
         }

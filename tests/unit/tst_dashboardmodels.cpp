@@ -177,6 +177,7 @@ private slots:
         QCOMPARE(m.latest("requests"), 4.0);
         QCOMPARE(m.maximum("requests"), 4.0);
         QCOMPARE(m.maximum("p95"), 0.04);
+        QCOMPARE(m.maximum("p95_ms"), 40.0);  // what the latency chart plots
         QVERIFY(m.hasTraffic());
         m.merge({point(4000, 1)});
         QCOMPARE(points.count(), 2);  // nothing new: no signal
