@@ -23,6 +23,12 @@ DashboardApp::DashboardApp(std::unique_ptr<DashboardSource> source, QObject *par
             [this] { m_tray->setHealth(m_dashboard->health()->overall()); });
     connect(m_dashboard.get(), &Dashboard::notify, m_tray.get(), &TrayController::showMessage);
     connect(m_tray.get(), &TrayController::quitRequested, this, &DashboardApp::quitRequested);
+    connect(m_tray.get(), &TrayController::pauseRequested, m_source.get(),
+            &DashboardSource::setPaused);
+    connect(m_source.get(), &DashboardSource::overviewReady, m_tray.get(),
+            [this](const QJsonObject &o) {
+                m_tray->setPaused(o.value(QLatin1String("paused")).toBool());
+            });
     connect(m_tray.get(), &TrayController::openRequested, this, [this] {
         if (m_window) {
             m_window->show();

@@ -112,12 +112,23 @@ QJsonObject Gateway::overview() const
         {QStringLiteral("tokens_today"), today.tokens},
         {QStringLiteral("health"),
          report ? healthStatusName(report->overall) : QStringLiteral("unknown")},
+        {QStringLiteral("paused"), m_state.paused.load()},
     };
 }
 
 void Gateway::checkHealthNow()
 {
     m_health->refresh();
+}
+
+void Gateway::setPaused(bool paused)
+{
+    if (m_state.paused.exchange(paused) == paused)
+        return;
+    qCWarning(lcGateway).noquote() << (paused ? "serving paused: /v1 answers 503 and "
+                                                "/health/ready is not ready until resumed"
+                                              : "serving resumed");
+    emit pausedChanged(paused);
 }
 
 bool Gateway::start(QString *error)
@@ -140,16 +151,31 @@ bool Gateway::start(QString *error)
         return false;
     seedToday();
     m_series->start();
+    // While paused (setPaused), every /v1 answer is a 503 in the route's API shape.
+    const auto answeredPaused = [state = &m_state](HttpResponder &r) {
+        if (!state->paused.load(std::memory_order_relaxed))
+            return false;
+        HttpResponse paused = apiError(apiFamilyOf(r.request()), 503, "gateway_paused",
+                                       "This gateway is paused by its operator. Please retry "
+                                       "shortly.");
+        paused.headers.add("Retry-After", "5");
+        r.send(std::move(paused));
+        return true;
+    };
     ApiRoutes::registerRoutes(
         *m_router, *m_authenticator,
-        [proxy = m_proxy.get()](HttpResponder r, const Principal &p) {
-            proxy->forward(std::move(r), p);
+        [proxy = m_proxy.get(), answeredPaused](HttpResponder r, const Principal &p) {
+            if (!answeredPaused(r))
+                proxy->forward(std::move(r), p);
         },
-        [proxy = m_proxy.get()](HttpResponder r, const Principal &p) {
-            proxy->listModels(std::move(r), p);
+        [proxy = m_proxy.get(), answeredPaused](HttpResponder r, const Principal &p) {
+            if (!answeredPaused(r))
+                proxy->listModels(std::move(r), p);
         },
-        [anonymous = m_anonymousLimits.get()](HttpResponder r, KeyAuthenticator::Outcome o) {
-            anonymous->refuse(std::move(r), std::move(o));
+        [anonymous = m_anonymousLimits.get(), answeredPaused](HttpResponder r,
+                                                              KeyAuthenticator::Outcome o) {
+            if (!answeredPaused(r))
+                anonymous->refuse(std::move(r), std::move(o));
         });
 
     ServerOptions options;
@@ -280,6 +306,8 @@ bool Gateway::startAdmin(QString *error)
         return TrafficTail::toJson(traffic->recent(limit));
     };
     monitor.overview = [this] { return overview(); };
+    monitor.paused = [this] { return isPaused(); };
+    monitor.setPaused = [this](bool paused) { setPaused(paused); };
     monitor.health = [this](QObject *context, bool checkNow, std::function<void(QByteArray)> done) {
         auto answer = [this, done = std::move(done)](HealthChecker::ReportPtr report) {
             const HealthReport empty;

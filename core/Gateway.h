@@ -69,9 +69,13 @@ public:
     QJsonObject overview() const;
     // Runs a health round now unless one is running; HealthChecker::reportReady tells the end.
     void checkHealthNow();
+    // Pauses or resumes serving /v1 (see GatewayState::paused). Any thread.
+    void setPaused(bool paused);
+    bool isPaused() const { return m_state.paused.load(); }
 
 signals:
     void startupComplete();
+    void pausedChanged(bool paused);  // emitted on the thread that called setPaused()
     void stopped();
 
 private:

@@ -40,6 +40,10 @@ void OpsEndpoints::registerHealthRoutes(Router &router, const GatewayState &stat
             sendJson(r, 503, statusBody("draining"));
             return;
         }
+        if (state.paused.load()) {
+            sendJson(r, 503, statusBody("paused"));
+            return;
+        }
         if (!state.started.load()) {
             sendJson(r, 503, statusBody("starting"));
             return;

@@ -61,6 +61,9 @@ public:
     virtual void checkHealthNow() = 0;
     virtual void requestKeys() = 0;
     virtual void requestLimitEvents(int limit) = 0;
+    // Pauses or resumes serving /v1 (Gateway::setPaused; PUT /admin/v1/serving remotely). The
+    // overview's "paused" says where it stands. A source that cannot do it ignores the call.
+    virtual void setPaused(bool paused) { Q_UNUSED(paused) }
     // Answered by editFinished(ticket, ...), exactly once.
     virtual void submit(int ticket, const sluice::DashboardEdit &edit) = 0;
 

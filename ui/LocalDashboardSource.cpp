@@ -168,6 +168,12 @@ QString LocalDashboardSource::gatewayBaseUrl() const
     return QStringLiteral("http://") + m_gateway.listenAddress();
 }
 
+void LocalDashboardSource::setPaused(bool paused)
+{
+    m_gateway.setPaused(paused);
+    requestOverview();  // the new state shows at once
+}
+
 void LocalDashboardSource::requestOverview()
 {
     emit overviewReady(m_gateway.overview());

@@ -1,5 +1,6 @@
 #include "TrayController.h"
 
+#include <QAction>
 #include <QMenu>
 #include <QPainter>
 #include <QPixmap>
@@ -27,6 +28,11 @@ TrayController::TrayController(QObject *parent) : QObject(parent)
         return;
     m_menu = std::make_unique<QMenu>();
     m_menu->addAction(tr("Open dashboard"), this, &TrayController::openRequested);
+    // Paused: /v1 answers 503 and the readiness probe fails, so balancers send traffic
+    // elsewhere; the dashboard, /health and /metrics keep working.
+    m_pause = m_menu->addAction(tr("Pause serving"));
+    m_pause->setCheckable(true);
+    connect(m_pause, &QAction::triggered, this, &TrayController::pauseRequested);
     m_menu->addSeparator();
     m_menu->addAction(tr("Quit Sluice"), this, &TrayController::quitRequested);
     m_icon = new QSystemTrayIcon(this);
@@ -60,6 +66,12 @@ void TrayController::setHealth(const QString &overall)
     m_health = overall;
     m_icon->setIcon(dotIcon(colorFor(overall)));
     m_icon->setToolTip(overall.isEmpty() ? tr("Sluice: starting") : tr("Sluice: %1").arg(overall));
+}
+
+void TrayController::setPaused(bool paused)
+{
+    if (m_pause)
+        m_pause->setChecked(paused);
 }
 
 void TrayController::showMessage(const QString &title, const QString &message)

@@ -4,6 +4,7 @@
 #include <QString>
 #include <memory>
 
+class QAction;
 class QMenu;
 class QSystemTrayIcon;
 
@@ -23,16 +24,20 @@ public:
     bool available() const { return m_icon != nullptr; }
     void setHealth(const QString &overall);  // healthy | degraded | unhealthy | ""
     void showMessage(const QString &title, const QString &message);
+    // Ticks "Pause serving" to match the gateway.
+    void setPaused(bool paused);
     // The icon's colour for a status (also the pages' status colours in light theme).
     static QColor colorFor(const QString &overall);
 
 signals:
     void openRequested();
     void quitRequested();
+    void pauseRequested(bool paused);
 
 private:
     std::unique_ptr<QMenu> m_menu;
     QSystemTrayIcon *m_icon = nullptr;  // child of this
+    QAction *m_pause = nullptr;         // owned by m_menu
     QString m_health;
 };
 

@@ -167,6 +167,9 @@ void AdminApi::registerRoutes(Router &router)
         {"/admin/v1/overview", "/admin/v1/overview", {{"GET", &AdminApi::overview}}},
         {"/admin/v1/health", "/admin/v1/health", {{"GET", &AdminApi::health}}},
         {"/admin/v1/health/check", "/admin/v1/health/check", {{"POST", &AdminApi::checkHealth}}},
+        {"/admin/v1/serving",
+         "/admin/v1/serving",
+         {{"GET", &AdminApi::serving}, {"PUT", &AdminApi::setServing}}},
         {"/admin/v1/defaults/",
          "/admin/v1/defaults/{principal}",
          {{"GET", &AdminApi::getPrincipalDefaults},
@@ -919,7 +922,8 @@ std::optional<int> AdminApi::boundedParameter(Call &call, const QString &name, i
 
 bool AdminApi::monitorAvailable(Call &call) const
 {
-    if (m_monitor.series && m_monitor.traffic && m_monitor.overview && m_monitor.health)
+    if (m_monitor.series && m_monitor.traffic && m_monitor.overview && m_monitor.health &&
+        m_monitor.paused && m_monitor.setPaused)
         return true;
     call.responder.send(errorResponse(503, QStringLiteral("monitoring is not available here"),
                                       "server_error", "monitor_unavailable"));
@@ -948,6 +952,30 @@ void AdminApi::overview(Call &call)
 {
     if (onlyParameters(call, {}) && monitorAvailable(call))
         call.responder.send(jsonResponse(200, m_monitor.overview()));
+}
+
+void AdminApi::serving(Call &call)
+{
+    if (onlyParameters(call, {}) && monitorAvailable(call))
+        call.responder.send(jsonResponse(200, {{QStringLiteral("paused"), m_monitor.paused()}}));
+}
+
+void AdminApi::setServing(Call &call)
+{
+    if (!onlyParameters(call, {}) || !monitorAvailable(call))
+        return;
+    const std::optional<QJsonObject> body = jsonBody(call);
+    if (!body)
+        return;
+    const QJsonValue paused = body->value(QStringLiteral("paused"));
+    if (!paused.isBool() || body->size() != 1) {
+        call.responder.send(
+            errorResponse(400, QStringLiteral("the body must be {\"paused\": true|false}"),
+                          "invalid_request_error", "invalid_value", QStringLiteral("paused")));
+        return;
+    }
+    m_monitor.setPaused(paused.toBool());
+    call.responder.send(jsonResponse(200, {{QStringLiteral("paused"), m_monitor.paused()}}));
 }
 
 void AdminApi::health(Call &call)

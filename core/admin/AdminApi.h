@@ -52,6 +52,8 @@ public:
         std::function<QJsonObject(int seconds)> series;  // {"interval_seconds","points"}
         std::function<QJsonArray(int limit)> traffic;    // newest first
         std::function<QJsonObject()> overview;
+        std::function<bool()> paused;
+        std::function<void(bool)> setPaused;  // any thread
         // Calls `done` on `context`'s thread with the health report's JSON; with `checkNow` a
         // new round is run first instead of answering from the cache.
         std::function<void(QObject *context, bool checkNow,
@@ -148,6 +150,8 @@ private:
     void series(Call &call);
     void traffic(Call &call);
     void overview(Call &call);
+    void serving(Call &call);
+    void setServing(Call &call);
     void health(Call &call);
     void checkHealth(Call &call);
     void answerHealth(Call &call, bool checkNow);

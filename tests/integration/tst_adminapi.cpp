@@ -1276,6 +1276,33 @@ void TestAdminApi::monitoring()
                  QStringLiteral("limit"));
     VERIFY_ERROR(admin.get("/admin/v1/overview?x=1"), 400, QStringLiteral("unknown_parameter"),
                  QStringLiteral("x"));
+
+    // Pausing serving: /v1 answers 503 in its API's shape (authenticated or not), the readiness
+    // probe fails so balancers move traffic away, liveness and the admin API keep working;
+    // resuming serves again.
+    HttpReply serving = admin.get("/admin/v1/serving");
+    VERIFY_STATUS(serving, 200);
+    QCOMPARE(serving.json()["paused"].toBool(), false);
+    serving = admin.put("/admin/v1/serving", "{\"paused\":true}");
+    VERIFY_STATUS(serving, 200);
+    QCOMPARE(serving.json()["paused"].toBool(), true);
+    HttpReply paused = chat(key);
+    QCOMPARE(paused.status, 503);
+    QCOMPARE(paused.json()["error"].toObject()["code"].toString(),
+             QStringLiteral("gateway_paused"));
+    QCOMPARE(paused.header("Retry-After"), QByteArray("5"));
+    QCOMPARE(chat("sk-sluice-not-a-key").status, 503);
+    QCOMPARE(httpGet(gw.port(), "/health/ready").status, 503);
+    QCOMPARE(httpGet(gw.port(), "/health/ready").json()["status"].toString(),
+             QStringLiteral("paused"));
+    QCOMPARE(httpGet(gw.port(), "/health/live").status, 200);
+    QCOMPARE(admin.get("/admin/v1/overview").json()["paused"].toBool(), true);
+    QVERIFY(gw.waitForLog(QRegularExpression(QStringLiteral("serving paused"))));
+    VERIFY_ERROR(admin.put("/admin/v1/serving", "{\"paused\":\"yes\"}"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("paused"));
+    VERIFY_STATUS(admin.put("/admin/v1/serving", "{\"paused\":false}"), 200);
+    VERIFY_STATUS(chat(key), 200);
+    QCOMPARE(httpGet(gw.port(), "/health/ready").status, 200);
     QVERIFY2(stop(gw), gw.why());
 }
 
