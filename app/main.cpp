@@ -15,12 +15,14 @@
 
 #include <QCoreApplication>
 #include <QProcessEnvironment>
+#include <QUrl>
 #include <cstdio>
 #include <memory>
 
 #ifdef SLUICE_HAVE_DASHBOARD
 #include "DashboardApp.h"
 #include "LocalDashboardSource.h"
+#include "RemoteDashboardSource.h"
 
 #include <QtQml/qqmlextensionplugin.h>
 #include <QApplication>
@@ -47,6 +49,63 @@ constexpr bool kDashboardBuilt = true;
 #else
 constexpr bool kDashboardBuilt = false;
 #endif
+
+int usageError(const QString &message)
+{
+    std::fprintf(stderr, "sluice: %s\n", qPrintable(message));
+    return kExitUsage;
+}
+
+// `sluice --connect URL`: the dashboard of a remote gateway, through its admin API only. No
+// gateway, no database and none of the gateway's settings are used here.
+int runRemote(QCoreApplication &app, const GatewayConfig &config, const QStringList &positional,
+              bool withDashboard)
+{
+    if (!positional.isEmpty())
+        return usageError(
+            QStringLiteral("--connect opens the dashboard of a remote gateway and cannot run the "
+                           "command \"%1\": run it on that gateway's host, or use its admin API")
+                .arg(positional.first()));
+    if (config.headless)
+        return usageError(QStringLiteral(
+            "--connect opens the dashboard of a remote gateway and --headless runs without a "
+            "dashboard: use one or the other"));
+    if (!kDashboardBuilt)
+        return usageError(QStringLiteral(
+            "--connect needs the dashboard, and this build has none (built with SLUICE_GUI=OFF)"));
+    if (config.adminToken.isEmpty())
+        return usageError(
+            QStringLiteral("--connect needs the remote gateway's admin token: "
+                           "set SLUICE_ADMIN_TOKEN or pass --admin-token"));
+    LogSetup::install(config.logLevel, config.logFormat);
+    if (!withDashboard) {
+        qCCritical(lcGateway) << "--connect needs a display, and none was found (DISPLAY, "
+                                 "WAYLAND_DISPLAY or QT_QPA_PLATFORM)";
+        return kExitStartFailed;
+    }
+#ifdef SLUICE_HAVE_DASHBOARD
+    const QUrl url(config.connect);
+    qCInfo(lcGateway).noquote() << "sluice" << kVersion << "dashboard of the remote gateway at"
+                                << url.toDisplayString();
+    UnixSignalWatcher signalWatcher;
+    QObject::connect(&signalWatcher, &UnixSignalWatcher::terminationRequested, &app,
+                     [] { QCoreApplication::exit(0); });
+    DashboardApp dashboard(
+        std::make_unique<RemoteDashboardSource>(url, config.adminToken.toUtf8()));
+    QString error;
+    if (!dashboard.show(&error)) {
+        qCCritical(lcGateway).noquote() << error;
+        return kExitStartFailed;
+    }
+    qCInfo(lcGateway) << "dashboard open (remote)";
+    QObject::connect(&dashboard, &DashboardApp::quitRequested, &app,
+                     [] { QCoreApplication::exit(0); });
+    return app.exec();
+#else
+    Q_UNUSED(app);
+    return kExitStartFailed;
+#endif
+}
 }  // namespace
 
 int main(int argc, char *argv[])
@@ -87,6 +146,8 @@ int main(int argc, char *argv[])
         return kExitUsage;
     }
     const GatewayConfig &config = loaded.config;
+    if (!config.connect.isEmpty())
+        return runRemote(app, config, loaded.positional, withDashboard);
     // Administrative commands work on the database and exit; no gateway is started.
     // [tier.NAME] and [defaults.*] are checked now, so a bad INI value is a usage error (2)
     // for the gateway and the CLI alike, before any database is touched.

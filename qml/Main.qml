@@ -110,6 +110,14 @@ ApplicationWindow {
                     elide: Text.ElideRight
                     Layout.fillWidth: true
                 }
+                Label {
+                    visible: window.dashboard.remote
+                    text: "remote (admin API)"
+                    color: Theme.textMuted
+                    font.pixelSize: Theme.fontSmall
+                    elide: Text.ElideRight
+                    Layout.fillWidth: true
+                }
                 ListView {
                     id: pageList
                     objectName: "pageList"

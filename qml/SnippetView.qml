@@ -8,6 +8,12 @@ ColumnLayout {
     id: view
     required property Dashboard dashboard
     property string key: ""
+
+    // `baseUrl` is an argument so that the binding follows it: a remote dashboard learns the
+    // gateway's address from its first overview, after the page may already show an example.
+    function example(baseUrl: string, kind: string, key: string): string {
+        return baseUrl.length >= 0 ? view.dashboard.snippet(kind, key) : ""
+    }
     spacing: Theme.s2
 
     TabBar {
@@ -33,7 +39,8 @@ ColumnLayout {
             font.family: Theme.mono
             font.pixelSize: Theme.fontSmall + 1
             color: Theme.text
-            text: view.dashboard.snippet(view.dashboard.snippetKinds[tabs.currentIndex], view.key)
+            text: view.example(view.dashboard.baseUrl,
+                               view.dashboard.snippetKinds[tabs.currentIndex], view.key)
             wrapMode: TextEdit.NoWrap
             Accessible.name: "Example code"
             background: Rectangle { color: Theme.surfaceAlt; radius: Theme.radius }

@@ -61,6 +61,7 @@ Dashboard::Dashboard(DashboardSource *source, QObject *parent) : QObject(parent)
                 m_source->requestLimitEvents(kEventLimit);
         });
         connect(source, &DashboardSource::connectionChanged, this, &Dashboard::onConnection);
+        connect(source, &DashboardSource::gatewayBaseUrlChanged, this, &Dashboard::baseUrlChanged);
     }
     connect(&m_timer, &QTimer::timeout, this, &Dashboard::tick);
     m_timer.start(1000);

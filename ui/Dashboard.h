@@ -34,7 +34,7 @@ class Dashboard : public QObject
     Q_PROPERTY(sluice::TrafficModel *traffic READ traffic CONSTANT)
     Q_PROPERTY(sluice::LimitEventsModel *limitEvents READ limitEvents CONSTANT)
     Q_PROPERTY(sluice::KeyEditor *editor READ editor CONSTANT)
-    Q_PROPERTY(QString baseUrl READ baseUrl CONSTANT)
+    Q_PROPERTY(QString baseUrl READ baseUrl NOTIFY baseUrlChanged)
     Q_PROPERTY(bool remote READ remote CONSTANT)
     Q_PROPERTY(bool connected READ connected NOTIFY connectionChanged)
     Q_PROPERTY(QString connectionMessage READ connectionMessage NOTIFY connectionChanged)
@@ -70,6 +70,7 @@ public:
 
 signals:
     void connectionChanged();
+    void baseUrlChanged();  // a remote source learns it from the first overview
     // For tray notifications: a quota alert (LimitEventQuery's JSON) or an unhealthy component.
     void notify(const QString &title, const QString &message);
 

@@ -50,7 +50,8 @@ class DashboardSource : public QObject
 public:
     using QObject::QObject;
 
-    // "http://127.0.0.1:8081": what clients put in front of /v1 (snippets, headline).
+    // "http://127.0.0.1:8081": what clients put in front of /v1 (snippets, headline). A remote
+    // source learns it from the first overview: gatewayBaseUrlChanged() then.
     virtual QString gatewayBaseUrl() const = 0;
     virtual bool isRemote() const = 0;
 
@@ -80,6 +81,7 @@ signals:
     void quotaAlertRaised(const QJsonObject &alert);
     // The source cannot reach its data (remote gateway down, database error); cleared by ok.
     void connectionChanged(bool ok, const QString &message);
+    void gatewayBaseUrlChanged();
 };
 
 }  // namespace sluice

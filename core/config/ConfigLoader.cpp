@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QSet>
 #include <QSettings>
+#include <QUrl>
 #include <algorithm>
 
 namespace sluice {
@@ -310,12 +311,33 @@ const OptionDef kOptions[] = {
      "Serve /metrics on the public listener or only on the admin listener (admin).",
      applyMetricsListen},
     {"admin-token", "admin", "TOKEN", "none", nullptr,
-     "Bearer token of the admin API; empty = none, and the admin API answers 503. Prefer the "
+     "Bearer token of the admin API (with --connect: the remote gateway's); empty = none, and "
+     "the admin API answers 503. Prefer the "
      "environment or a private INI file: flags are visible to every local user.",
      applyAdminToken},
 };
 
 const char kConfigFlag[] = "config";
+// Not an INI key either: which gateway the dashboard shows is a matter of this invocation.
+const char kConnectFlag[] = "connect";
+const char kConnectHelp[] =
+    "Open the dashboard on a remote gateway through its admin API (http://HOST:PORT of its "
+    "--admin-listen) with the token of --admin-token; no gateway is started here. Not an INI key.";
+
+// --connect's value: an http or https URL with a host, nothing after the path.
+bool validConnectUrl(const QString &text, QString *expected)
+{
+    const QUrl url(text.trimmed(), QUrl::StrictMode);
+    const QString scheme = url.scheme().toLower();
+    if (!url.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https")) ||
+        url.host().isEmpty() || url.hasQuery() || url.hasFragment() || !url.userInfo().isEmpty()) {
+        *expected = QStringLiteral(
+            "an http:// or https:// URL of the admin listener, e.g. "
+            "http://127.0.0.1:8082");
+        return false;
+    }
+    return true;
+}
 const char kEnvPrefix[] = "SLUICE_";
 
 QString flagOf(const char *name)
@@ -391,7 +413,8 @@ QString suggestFlag(const QString &flag)
 {
     QString best;
     int bestDistance = 3;  // further away is no longer a typo
-    QStringList names{flagOf(kConfigFlag), QStringLiteral("--help"), QStringLiteral("--version")};
+    QStringList names{flagOf(kConfigFlag), flagOf(kConnectFlag), QStringLiteral("--help"),
+                      QStringLiteral("--version")};
     for (const auto &def : kOptions)
         names << flagOf(def.name);
     const QString bare = flag.section(u'=', 0, 0);
@@ -479,6 +502,7 @@ ConfigLoadResult ConfigLoader::run(const QStringList &arguments,
     std::optional<QString> configPath;
     QString configKey;
     QString configSource;
+    std::optional<QString> connectUrl;
     bool seenPositional = false;
     bool endOfOptions = false;
     for (qsizetype i = 0; i < arguments.size(); ++i) {
@@ -522,7 +546,8 @@ ConfigLoadResult ConfigLoader::run(const QStringList &arguments,
         const QString flag = QStringLiteral("--") + name;
         const OptionDef *def = findByName(name);
         const bool isConfig = name == QLatin1String(kConfigFlag);
-        if (!def && !isConfig) {
+        const bool isConnect = name == QLatin1String(kConnectFlag);
+        if (!def && !isConfig && !isConnect) {
             if (!passOn())
                 failOnce(
                     {ConfigError::Kind::UnknownFlag, flag, {}, arg, suggestFlag(arg), cliSource});
@@ -541,11 +566,15 @@ ConfigLoadResult ConfigLoader::run(const QStringList &arguments,
                       flag,
                       {},
                       {},
-                      isConfig ? QStringLiteral("FILE") : QLatin1String(def->metavar),
+                      isConfig    ? QStringLiteral("FILE")
+                      : isConnect ? QStringLiteral("URL")
+                                  : QLatin1String(def->metavar),
                       cliSource});
             continue;
         }
-        if (isConfig) {
+        if (isConnect) {
+            connectUrl = value;
+        } else if (isConfig) {
             configPath = value;
             configKey = flag;
             configSource = cliSource;
@@ -677,6 +706,22 @@ ConfigLoadResult ConfigLoader::run(const QStringList &arguments,
     // 4. Command-line flags, in order: a repeated flag's last value wins.
     for (const CliSetting &s : cli)
         apply(*s.def, s.value, s.flag, {}, cliSource);
+    const QString connectEnv = envOf(kConnectFlag);
+    const bool connectFromCli = connectUrl.has_value();
+    if (!connectUrl && env.contains(connectEnv))
+        connectUrl = env.value(connectEnv);
+    if (connectUrl && !connectUrl->trimmed().isEmpty()) {
+        QString expected;
+        if (validConnectUrl(*connectUrl, &expected))
+            config.connect = connectUrl->trimmed();
+        else
+            failOnce({ConfigError::Kind::InvalidValue,
+                      connectFromCli ? flagOf(kConnectFlag) : connectEnv,
+                      {},
+                      *connectUrl,
+                      expected,
+                      connectFromCli ? cliSource : envSource});
+    }
 
     if (error) {
         result.error = error;
@@ -701,6 +746,13 @@ QList<ConfigOption> ConfigLoader::options()
                  QStringLiteral("FILE"),
                  QStringLiteral("none"),
                  QStringLiteral("INI configuration file; empty = none. Not an INI key.")});
+    list.append({flagOf(kConnectFlag),
+                 envOf(kConnectFlag),
+                 {},
+                 {},
+                 QStringLiteral("URL"),
+                 QStringLiteral("none"),
+                 QString::fromLatin1(kConnectHelp)});
     for (const auto &def : kOptions) {
         list.append({flagOf(def.name), envOf(def.name), QLatin1String(def.section),
                      iniKeyOf(def.name), def.metavar ? QLatin1String(def.metavar) : QString(),

@@ -21,6 +21,11 @@ struct GatewayConfig
     // The INI file that was read (--config / SLUICE_CONFIG); empty when none.
     QString configFile;
 
+    // --connect / SLUICE_CONNECT (not an INI key): the admin API of a remote gateway,
+    // "http(s)://HOST:PORT", whose dashboard to open instead of starting a gateway. Empty:
+    // local mode. The loader only accepts http and https URLs with a host.
+    QString connect;
+
     // [server]
     bool headless = false;  // gateway only, no dashboard window
     HostPort listen{QStringLiteral("127.0.0.1"), 8081};

@@ -174,7 +174,7 @@ private slots:
                  QJsonDocument(state).toJson());
         QVERIFY2(requests.value(QLatin1String("max")).toDouble() > 0,
                  QJsonDocument(state).toJson());
-        QVERIFY(charts.contains(QLatin1String("chart:p95")));
+        QVERIFY(charts.contains(QLatin1String("chart:p95_ms")));
         QVERIFY(charts.contains(QLatin1String("chart:tokens")));
         shot(QStringLiteral("overview"));
 

@@ -51,6 +51,7 @@ private slots:
     void exampleIniLoads();
     void everyOptionDocumented();
     void helpText();
+    void connectUrl();
     void summaryRedacts();
 
 private:
@@ -969,6 +970,47 @@ void TestConfig::helpText()
     }
     QVERIFY(help.contains(QStringLiteral("--help")));
     QVERIFY(help.contains(QStringLiteral("--version")));
+}
+
+void TestConfig::connectUrl()
+{
+    // Not set: local mode.
+    QVERIFY(ConfigLoader::load({}, {}).config.connect.isEmpty());
+    // http and https URLs with a host, from the flag or the environment.
+    auto r = ConfigLoader::load(
+        {QStringLiteral("--connect"), QStringLiteral("http://10.0.0.5:8082")}, {});
+    QVERIFY(!r.error);
+    QCOMPARE(r.config.connect, QStringLiteral("http://10.0.0.5:8082"));
+    r = ConfigLoader::load({QStringLiteral("--connect=https://gw.example.com")}, {});
+    QVERIFY(!r.error);
+    QCOMPARE(r.config.connect, QStringLiteral("https://gw.example.com"));
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("SLUICE_CONNECT"), QStringLiteral("http://127.0.0.1:8082"));
+    r = ConfigLoader::load({}, env);
+    QVERIFY(!r.error);
+    QCOMPARE(r.config.connect, QStringLiteral("http://127.0.0.1:8082"));
+    // The flag wins over the environment.
+    r = ConfigLoader::load({QStringLiteral("--connect=http://127.0.0.2:8082")}, env);
+    QCOMPARE(r.config.connect, QStringLiteral("http://127.0.0.2:8082"));
+    // Anything else is a usage error that names --connect.
+    for (const QString &bad :
+         {QStringLiteral("ftp://h:21"), QStringLiteral("127.0.0.1:8082"), QStringLiteral("http://"),
+          QStringLiteral("http://h:8082/?a=b"), QStringLiteral("http://user:pw@h:8082")}) {
+        r = ConfigLoader::load({QStringLiteral("--connect"), bad}, {});
+        QVERIFY2(r.error, qPrintable(bad));
+        QCOMPARE(r.error->kind, ConfigError::Kind::InvalidValue);
+        QVERIFY2(r.error->message().contains(QLatin1String("--connect")),
+                 qPrintable(r.error->message()));
+        QVERIFY(!r.error->message().contains(QLatin1String(":pw@")));
+    }
+    r = ConfigLoader::load({QStringLiteral("--connect")}, {});
+    QVERIFY(r.error);
+    QCOMPARE(r.error->kind, ConfigError::Kind::MissingValue);
+    // --conect is a typo of it.
+    r = ConfigLoader::load({QStringLiteral("--conect=http://h")}, {});
+    QVERIFY(r.error);
+    QVERIFY2(r.error->message().contains(QLatin1String("--connect")),
+             qPrintable(r.error->message()));
 }
 
 void TestConfig::summaryRedacts()
