@@ -221,6 +221,15 @@ void RemoteDashboardSource::checkHealthNow()
     });
 }
 
+void RemoteDashboardSource::setPaused(bool paused)
+{
+    const QJsonObject body{{QStringLiteral("paused"), paused}};
+    call("PUT", QStringLiteral("/serving"), {}, &body, false, [this](const Answer &a) {
+        if (a.ok())
+            requestOverview();  // the overview carries the new state
+    });
+}
+
 void RemoteDashboardSource::requestKeys()
 {
     if (m_keysPending)

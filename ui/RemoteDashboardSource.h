@@ -43,6 +43,7 @@ public:
     void requestTraffic(int limit) override;
     void requestHealth() override;
     void checkHealthNow() override;
+    void setPaused(bool paused) override;
     void requestKeys() override;
     void requestLimitEvents(int limit) override;
     void submit(int ticket, const sluice::DashboardEdit &edit) override;

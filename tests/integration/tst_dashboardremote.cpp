@@ -301,6 +301,24 @@ private slots:
         QCOMPARE(finished.at(4).at(2).toString(), QString());
     }
 
+    // The tray's "Pause serving" remotely: PUT /admin/v1/serving, seen in the next overview and
+    // by clients (503), then resumed.
+    void pauseAndResume()
+    {
+        RemoteDashboardSource source(adminUrl(), kToken);
+        QSignalSpy overview(&source, &DashboardSource::overviewReady);
+        source.setPaused(true);
+        QVERIFY(overview.wait(5000));
+        QCOMPARE(overview.last().at(0).toJsonObject().value(QLatin1String("paused")).toBool(),
+                 true);
+        QCOMPARE(httpGet(m_gw->port(), "/health/ready").status, 503);
+        source.setPaused(false);
+        QVERIFY(overview.wait(5000));
+        QCOMPARE(overview.last().at(0).toJsonObject().value(QLatin1String("paused")).toBool(),
+                 false);
+        QCOMPARE(httpGet(m_gw->port(), "/health/ready").status, 200);
+    }
+
     void connectionProblemsAreReported()
     {
         RemoteDashboardSource wrong(adminUrl(), "not-the-token");
