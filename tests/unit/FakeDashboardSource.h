@@ -64,6 +64,10 @@ public:
 
     // For QML tests: what the next edits answer, and the last edit made.
     Q_INVOKABLE void setEditError(const QString &error) { editError = error; }
+    Q_INVOKABLE void setEditResult(const QVariantMap &result)
+    {
+        editResult = QJsonObject::fromVariantMap(result);
+    }
     Q_INVOKABLE QVariantMap lastEdit() const
     {
         if (edits.isEmpty())

@@ -1,0 +1,63 @@
+import QtQuick
+import QtTest
+import Sluice.Dashboard
+import Sluice.Ui
+
+// The Tiers page's inline editors (one PATCH of the tier per saved field, refused values kept
+// with the service's message) and the Health page's cards from the report.
+Item {
+    id: root
+    width: 1400
+    height: 800
+
+    TiersPage {
+        id: tiers
+        width: 1400
+        height: 400
+        dashboard: testDashboard
+    }
+    HealthPage {
+        id: health
+        y: 400
+        width: 1400
+        height: 400
+        dashboard: testDashboard
+    }
+
+    TestCase {
+        name: "TiersAndHealth"
+        when: windowShown
+
+        function test_tierLimitSaved() {
+            tryCompare(testDashboard.tiers, "count", 2, 5000)
+            const rpm = findChild(tiers, "tierField:pro:requests_per_minute")
+            verify(rpm, "the pro tier's requests_per_minute editor")
+            compare(rpm.text, "1000")
+            const before = testSource.editCount()
+            rpm.text = "2000"
+            rpm.commit()
+            tryCompare(rpm, "ticket", -1)
+            compare(testSource.editCount(), before + 1)
+            const edit = testSource.lastEdit()
+            compare(edit.kind, 4)  // DashboardEdit::Kind::PatchTier
+            compare(edit.target, "pro")
+            compare(edit.body.requests_per_minute, 2000)
+        }
+
+        function test_refusedTierValueKeepsTheMessage() {
+            tryCompare(testDashboard.tiers, "count", 2, 5000)
+            const burst = findChild(tiers, "tierField:free:burst")
+            verify(burst)
+            testSource.setEditError("burst must be a non-negative integer, got -3")
+            burst.text = "-3"
+            burst.commit()
+            tryVerify(() => burst.error !== "", 5000)
+            testSource.setEditError("")
+        }
+
+        function test_healthCards() {
+            tryCompare(testDashboard.health, "count", 2, 5000)
+            compare(testDashboard.health.overall, "degraded")
+        }
+    }
+}
