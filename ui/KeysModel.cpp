@@ -1,6 +1,7 @@
 #include "KeysModel.h"
 
 #include "LimitJson.h"
+#include "ModelRows.h"
 
 #include <algorithm>
 
@@ -77,13 +78,7 @@ QVariant KeysModel::data(const QModelIndex &index, int role) const
 
 QVariantMap KeysModel::get(int row) const
 {
-    QVariantMap out;
-    if (row < 0 || row >= m_rows.size())
-        return out;
-    const QHash<int, QByteArray> names = roleNames();
-    for (auto it = names.cbegin(); it != names.cend(); ++it)
-        out.insert(QString::fromLatin1(it.value()), data(index(row), it.key()));
-    return out;
+    return modelRowAsMap(*this, row);
 }
 
 int KeysModel::rowOfPrefix(const QString &prefix) const

@@ -1,6 +1,7 @@
 #include "TiersModel.h"
 
 #include "LimitJson.h"
+#include "ModelRows.h"
 
 namespace sluice {
 
@@ -44,13 +45,7 @@ QVariant TiersModel::data(const QModelIndex &index, int role) const
 
 QVariantMap TiersModel::get(int row) const
 {
-    QVariantMap out;
-    if (row < 0 || row >= m_rows.size())
-        return out;
-    const QHash<int, QByteArray> names = roleNames();
-    for (auto it = names.cbegin(); it != names.cend(); ++it)
-        out.insert(QString::fromLatin1(it.value()), data(index(row), it.key()));
-    return out;
+    return modelRowAsMap(*this, row);
 }
 
 void TiersModel::setSnapshot(const KeysSnapshot &snapshot)
