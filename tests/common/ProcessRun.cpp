@@ -1,5 +1,9 @@
 #include "ProcessRun.h"
 
+#include "GatewayProcess.h"
+
+#include <QDebug>
+#include <QJsonDocument>
 #include <QProcess>
 
 namespace sluice::test {
@@ -27,6 +31,17 @@ ProcessRun runProcess(const QString &program, const QStringList &args,
     r.out = p.readAllStandardOutput();
     r.err = p.readAllStandardError();
     return r;
+}
+
+QJsonObject runCliJson(const QString &binary, const QStringList &args, int timeoutMs)
+{
+    const ProcessRun r = runProcess(binary, args + QStringList{QStringLiteral("--json")},
+                                    GatewayProcess::cleanEnvironment(), QString(), timeoutMs);
+    if (!r.ok()) {
+        qWarning().noquote() << "sluice" << args.join(u' ') << "failed:" << r.err;
+        return {};
+    }
+    return QJsonDocument::fromJson(r.out).object();
 }
 
 }  // namespace sluice::test

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
@@ -24,5 +25,9 @@ struct ProcessRun
 ProcessRun runProcess(const QString &program, const QStringList &args,
                       const QProcessEnvironment &environment, const QString &workingDirectory,
                       int timeoutMs);
+
+// One `sluice` command with --json, in GatewayProcess::cleanEnvironment(): its JSON object, or
+// an empty object (with a warning naming the command and what it wrote on stderr) when it fails.
+QJsonObject runCliJson(const QString &binary, const QStringList &args, int timeoutMs = 30000);
 
 }  // namespace sluice::test

@@ -6,6 +6,7 @@
 // The screenshots land in SLUICE_SCREENSHOT_DIR when set (docs/screenshots is made that way).
 #include "GatewayProcess.h"
 #include "MockUpstream.h"
+#include "ProcessRun.h"
 
 #include <QDir>
 #include <QFile>
@@ -48,18 +49,7 @@ class TestDashboard : public QObject
         return {QStringLiteral("--data-dir"), m_dir.path(), QStringLiteral("--config"), m_ini};
     }
 
-    QJsonObject cli(const QStringList &args)
-    {
-        QProcess p;
-        p.setProcessEnvironment(GatewayProcess::cleanEnvironment());
-        p.start(kBinary, args + siteArgs() + QStringList{QStringLiteral("--json")});
-        if (!p.waitForFinished(30000) || p.exitCode() != 0) {
-            qWarning().noquote() << "sluice" << args.join(u' ')
-                                 << "failed:" << p.readAllStandardError();
-            return {};
-        }
-        return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
-    }
+    QJsonObject cli(const QStringList &args) { return runCliJson(kBinary, args + siteArgs()); }
 
     // Sends one driver command and returns its answer line ("ok ..." / "error ...").
     QString command(const QByteArray &line, int timeoutMs = 15000)

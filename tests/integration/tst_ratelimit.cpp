@@ -4,6 +4,7 @@
 // applied to the running gateway within a second, the metrics, and a bad [cost] section.
 #include "GatewayProcess.h"
 #include "MockUpstream.h"
+#include "ProcessRun.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -11,7 +12,6 @@
 #include <QHash>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QtTest>
@@ -56,18 +56,7 @@ class TestRateLimit : public QObject
         return {QStringLiteral("--data-dir"), m_dir.path(), QStringLiteral("--config"), m_ini};
     }
 
-    QJsonObject cli(const QStringList &args)
-    {
-        QProcess p;
-        p.setProcessEnvironment(GatewayProcess::cleanEnvironment());
-        p.start(kBinary, args + siteArgs() + QStringList{QStringLiteral("--json")});
-        if (!p.waitForFinished(30000) || p.exitCode() != 0) {
-            qWarning().noquote() << "sluice" << args.join(u' ')
-                                 << "failed:" << p.readAllStandardError();
-            return {};
-        }
-        return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
-    }
+    QJsonObject cli(const QStringList &args) { return runCliJson(kBinary, args + siteArgs()); }
 
     // A new user with one key; `limits` are `keys create` flags (--rps 1 --burst 2 ...).
     QByteArray createKey(const QString &user, const QStringList &limits)

@@ -5,6 +5,7 @@
 #include "GatewayProcess.h"
 #include "MockUpstream.h"
 #include "PgTestDatabase.h"
+#include "ProcessRun.h"
 #include "RedisServer.h"
 #include "TestFixtures.h"
 
@@ -13,7 +14,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
@@ -65,18 +65,7 @@ class TestRedisLimits : public QObject
                 QStringLiteral("--config"),   m_ini};
     }
 
-    QJsonObject cli(const QStringList &args)
-    {
-        QProcess p;
-        p.setProcessEnvironment(GatewayProcess::cleanEnvironment());
-        p.start(kBinary, args + QStringList{QStringLiteral("--json")} + siteArgs());
-        if (!p.waitForFinished(30000) || p.exitCode() != 0) {
-            qWarning().noquote() << "sluice" << args.join(u' ')
-                                 << "failed:" << p.readAllStandardError();
-            return {};
-        }
-        return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
-    }
+    QJsonObject cli(const QStringList &args) { return runCliJson(kBinary, args + siteArgs()); }
 
     QByteArray createKey(const QString &user, const QStringList &limits)
     {
