@@ -15,6 +15,7 @@
 
 #include <QCoreApplication>
 #include <QProcessEnvironment>
+#include <QSslCertificate>
 #include <QUrl>
 #include <cstdio>
 #include <memory>
@@ -77,6 +78,17 @@ int runRemote(QCoreApplication &app, const GatewayConfig &config, const QStringL
         return usageError(
             QStringLiteral("--connect needs the remote gateway's admin token: "
                            "set SLUICE_ADMIN_TOKEN or pass --admin-token"));
+    QList<QSslCertificate> trusted;
+    if (!config.adminCa.isEmpty()) {
+        trusted = QSslCertificate::fromPath(config.adminCa, QSsl::Pem);
+        if (trusted.isEmpty())
+            return usageError(
+                QStringLiteral("--admin-ca %1: no PEM certificate could be read from it")
+                    .arg(config.adminCa));
+        if (QUrl(config.connect).scheme() != QLatin1String("https"))
+            return usageError(
+                QStringLiteral("--admin-ca only applies to an https:// --connect URL"));
+    }
     LogSetup::install(config.logLevel, config.logFormat);
     if (!withDashboard) {
         qCCritical(lcGateway) << "--connect needs a display, and none was found (DISPLAY, "
@@ -90,8 +102,10 @@ int runRemote(QCoreApplication &app, const GatewayConfig &config, const QStringL
     UnixSignalWatcher signalWatcher;
     QObject::connect(&signalWatcher, &UnixSignalWatcher::terminationRequested, &app,
                      [] { QCoreApplication::exit(0); });
-    DashboardApp dashboard(
-        std::make_unique<RemoteDashboardSource>(url, config.adminToken.toUtf8()));
+    auto source = std::make_unique<RemoteDashboardSource>(url, config.adminToken.toUtf8());
+    if (!config.adminCa.isEmpty())
+        source->trustCertificates(trusted);
+    DashboardApp dashboard(std::move(source));
     QString error;
     if (!dashboard.show(&error)) {
         qCCritical(lcGateway).noquote() << error;

@@ -38,6 +38,7 @@
 #include "Router.h"
 #include "Schema.h"
 #include "SeriesRecorder.h"
+#include "ServerTls.h"
 #include "TrafficTail.h"
 #include "UpstreamCheck.h"
 #include "UpstreamConfig.h"
@@ -106,6 +107,7 @@ QJsonObject Gateway::overview() const
         {QStringLiteral("version"), QLatin1String(kVersion)},
         {QStringLiteral("listen"), listenAddress()},
         {QStringLiteral("admin_listen"), adminListenAddress()},
+        {QStringLiteral("admin_tls"), !m_config.adminTlsCertificate.isEmpty()},
         {QStringLiteral("uptime_seconds"), double(m_state.uptime.elapsed()) / 1000.0},
         {QStringLiteral("active_keys"), snapshot ? qint64(snapshot->principals().size()) : 0},
         {QStringLiteral("requests_today"), today.requests},
@@ -330,6 +332,15 @@ bool Gateway::startAdmin(QString *error)
     options.workers = 1;
     options.maxBodyBytes = AdminApi::MaxBodyBytes;
     options.threadNamePrefix = QStringLiteral("admin-worker");
+    if (!m_config.adminTlsCertificate.isEmpty()) {
+        QString tlsError;
+        options.tls =
+            ServerTls::load(m_config.adminTlsCertificate, m_config.adminTlsKey, &tlsError);
+        if (!options.tls) {
+            *error = QStringLiteral("admin API TLS: %1").arg(tlsError);
+            return false;
+        }
+    }
     options.headerTimeoutMs = int(m_config.headerTimeout * 1000);
     options.idleTimeoutMs = int(m_config.idleTimeout * 1000);
     m_adminFrontend =
@@ -341,7 +352,8 @@ bool Gateway::startAdmin(QString *error)
         m_adminFrontend.reset();
         return false;
     }
-    qCInfo(lcServer).noquote() << "admin API listening on" << m_adminFrontend->addressString();
+    qCInfo(lcServer).noquote() << "admin API listening on" << m_adminFrontend->addressString()
+                               << (options.tls ? "(https)" : "(http)");
     if (!m_adminApi->isTokenConfigured())
         qCWarning(lcGateway) << "no admin token configured: the admin API answers 503 to every "
                                 "call until SLUICE_ADMIN_TOKEN or admin_token in [admin] is set";

@@ -59,6 +59,12 @@ RemoteDashboardSource::RemoteDashboardSource(const QUrl &adminUrl, const QByteAr
 
 RemoteDashboardSource::~RemoteDashboardSource() = default;
 
+void RemoteDashboardSource::trustCertificates(const QList<QSslCertificate> &certificates)
+{
+    m_tls.addCaCertificates(certificates);
+    m_extraTrust = true;
+}
+
 void RemoteDashboardSource::call(const QByteArray &verb, const QString &path,
                                  const QUrlQuery &query, const QJsonObject *body, bool dedupe,
                                  Handler handler)
@@ -76,6 +82,8 @@ void RemoteDashboardSource::call(const QByteArray &verb, const QString &path,
     QNetworkRequest request(url);
     request.setRawHeader("Authorization", m_authorization);
     request.setRawHeader("Accept", "application/json");
+    if (m_extraTrust)
+        request.setSslConfiguration(m_tls);
     // The token goes to this server only: a redirect is an error, not followed.
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
                          QNetworkRequest::ManualRedirectPolicy);
@@ -114,6 +122,11 @@ RemoteDashboardSource::Answer RemoteDashboardSource::answerOf(QNetworkReply *rep
                       ? QStringLiteral("%1: no answer within %2 s")
                             .arg(where)
                             .arg(double(reply->request().transferTimeout()) / 1000.0)
+                  : reply->error() == QNetworkReply::SslHandshakeFailedError
+                      ? QStringLiteral(
+                            "%1: %2 (for a self-signed or private-CA certificate, "
+                            "pass its CA with --admin-ca)")
+                            .arg(where, reply->errorString())
                       : QStringLiteral("%1: %2").arg(where, reply->errorString());
         return a;
     }

@@ -5,6 +5,8 @@
 #include <QByteArray>
 #include <QNetworkAccessManager>
 #include <QSet>
+#include <QSslCertificate>
+#include <QSslConfiguration>
 #include <QUrl>
 #include <QUrlQuery>
 #include <functional>
@@ -28,6 +30,9 @@ public:
     RemoteDashboardSource(const QUrl &adminUrl, const QByteArray &token, QObject *parent = nullptr);
     ~RemoteDashboardSource() override;
 
+    // Certificates trusted for an https admin URL besides the system's CAs (--admin-ca): a
+    // self-signed certificate or a private CA. Host names are still verified.
+    void trustCertificates(const QList<QSslCertificate> &certificates);
     // Longest a request may go without progress before it is abandoned (default 10 s).
     void setTimeout(int ms) { m_timeoutMs = ms; }
     QUrl adminUrl() const { return m_base; }
@@ -73,6 +78,8 @@ private:
     void noteAlerts(const QJsonArray &alerts);
 
     QNetworkAccessManager m_network;
+    QSslConfiguration m_tls = QSslConfiguration::defaultConfiguration();
+    bool m_extraTrust = false;
     QUrl m_base;
     QByteArray m_authorization;
     int m_timeoutMs = 10000;

@@ -6,6 +6,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QHash>
 #include <QSet>
 #include <QSettings>
 #include <QUrl>
@@ -158,6 +159,17 @@ bool applyRedis(GatewayConfig &c, const QString &v, QString *e)
 bool applyAdminToken(GatewayConfig &c, const QString &v, QString *)
 {
     c.adminToken = v.trimmed();  // a trailing newline from a secrets file is not part of it
+    return true;
+}
+
+// A file path; empty = none. "~" is expanded because INI files and service managers do not.
+template <QString GatewayConfig::*Member>
+bool applyFilePath(GatewayConfig &c, const QString &v, QString *)
+{
+    QString path = v.trimmed();
+    if (path == QLatin1String("~") || path.startsWith(QLatin1String("~/")))
+        path = QDir::homePath() + path.mid(1);
+    c.*Member = path.isEmpty() ? QString() : QDir::cleanPath(QFileInfo(path).absoluteFilePath());
     return true;
 }
 
@@ -315,6 +327,17 @@ const OptionDef kOptions[] = {
      "the admin API answers 503. Prefer the "
      "environment or a private INI file: flags are visible to every local user.",
      applyAdminToken},
+    {"admin-tls-certificate", "admin", "FILE", "none", nullptr,
+     "PEM certificate (then its chain) of the admin listener; with --admin-tls-key the admin API "
+     "speaks HTTPS only. Required to bind --admin-listen beyond loopback.",
+     applyFilePath<&GatewayConfig::adminTlsCertificate>},
+    {"admin-tls-key", "admin", "FILE", "none", nullptr,
+     "PEM private key (RSA or EC, unencrypted) of --admin-tls-certificate.",
+     applyFilePath<&GatewayConfig::adminTlsKey>},
+    {"admin-ca", "admin", "FILE", "none", nullptr,
+     "With --connect https://...: PEM certificates to trust for the remote admin listener, in "
+     "addition to the system's (for a self-signed or private-CA certificate).",
+     applyFilePath<&GatewayConfig::adminCa>},
 };
 
 const char kConfigFlag[] = "config";
@@ -444,6 +467,14 @@ QString joinSections(const QStringList &sections)
         bracketed << u'[' + s + u']';
     return bracketed.join(QStringLiteral(", "));
 }
+
+// Where a setting came from: the key as spelled there, its INI section, and the source.
+struct SettingSource
+{
+    QString key;
+    QString section;
+    QString source;
+};
 
 // A flag value given on the command line, applied after the INI file and the environment.
 struct CliSetting
@@ -592,11 +623,14 @@ ConfigLoadResult ConfigLoader::run(const QStringList &arguments,
     // Which options were set anywhere, so the data_dir-dependent default of db is only used
     // when db itself was not configured.
     QSet<const OptionDef *> configured;
+    // Where each option got its value, to name it in errors about combinations.
+    QHash<QByteArray, SettingSource> sources;
     auto apply = [&](const OptionDef &def, const QString &value, const QString &key,
                      const QString &section, const QString &source) {
         QString expected;
         if (def.apply(config, value, &expected)) {
             configured.insert(&def);
+            sources.insert(QByteArray(def.name), {key, section, source});
             return;
         }
         failOnce({ConfigError::Kind::InvalidValue, key, section, value, expected, source});
@@ -728,7 +762,32 @@ ConfigLoadResult ConfigLoader::run(const QStringList &arguments,
         return result;
     }
 
-    // 5. Defaults that depend on other settings.
+    // 5. Rules across settings.
+    // The admin API carries a bearer token that can mint keys: it leaves loopback only over TLS.
+    if (config.adminTlsCertificate.isEmpty() != config.adminTlsKey.isEmpty()) {
+        const bool certOnly = config.adminTlsKey.isEmpty();
+        const SettingSource &s =
+            sources.value(certOnly ? "admin-tls-certificate" : "admin-tls-key");
+        failOnce({ConfigError::Kind::InvalidValue, s.key, s.section,
+                  certOnly ? config.adminTlsCertificate : config.adminTlsKey,
+                  certOnly ? QStringLiteral("admin_tls_key set as well (the certificate's key)")
+                           : QStringLiteral("admin_tls_certificate set as well"),
+                  s.source});
+    }
+    if (!config.adminListen.address().isLoopback() && config.adminTlsCertificate.isEmpty()) {
+        const SettingSource &s = sources.value("admin-listen");
+        failOnce({ConfigError::Kind::InvalidValue, s.key, s.section, config.adminListen.toString(),
+                  QStringLiteral("a loopback address (127.0.0.1, [::1], localhost), or "
+                                 "admin_tls_certificate and admin_tls_key set: the admin API "
+                                 "leaves loopback only over TLS"),
+                  s.source});
+    }
+    if (error) {
+        result.error = error;
+        return result;
+    }
+
+    // 6. Defaults that depend on other settings.
     if (!configured.contains(findByName(QStringLiteral("data-dir"))))
         config.dataDir = GatewayConfig::defaultDataDir();
     if (!configured.contains(findByName(QStringLiteral("db"))))

@@ -56,8 +56,9 @@ QString GatewayConfig::summary() const
     s += QStringLiteral("config file %1; ")
              .arg(configFile.isEmpty() ? QStringLiteral("none") : configFile);
     // Whether an admin token is set, never the token itself.
-    s += QStringLiteral("listen %1, admin %2 (token %3), workers %4%5; ")
+    s += QStringLiteral("listen %1, admin %2 (%3, token %4), workers %5%6; ")
              .arg(listen.toString(), adminListen.toString(),
+                  adminTlsCertificate.isEmpty() ? QStringLiteral("http") : QStringLiteral("https"),
                   adminToken.isEmpty() ? QStringLiteral("none") : QStringLiteral("set"),
                   QString::number(workers), headless ? QStringLiteral(", headless") : QString());
     s += QStringLiteral("data dir %1, db %2, ledger db %3; ")

@@ -65,6 +65,12 @@ struct GatewayConfig
 
     // [admin]
     QString adminToken;  // Bearer token of /admin/v1; empty = the admin API refuses (503)
+    // PEM files of the admin listener's TLS; both or neither (the loader checks). Required when
+    // adminListen is not a loopback address.
+    QString adminTlsCertificate;
+    QString adminTlsKey;
+    // --connect https://...: extra PEM certificates the dashboard trusts; empty = system CAs only.
+    QString adminCa;
 
     // Raw key/values of sections registered with ConfigLoader::addExtraSection(), by section
     // name; values are QString, or QStringList for unquoted commas.

@@ -11,6 +11,8 @@
 
 #include <sys/socket.h>
 #include <QDateTime>
+#include <QSslConfiguration>
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <chrono>
 
@@ -65,7 +67,7 @@ bool isFramingHeader(QByteArrayView name)
 ServerConnection::ServerConnection(qintptr fd, WorkerContext *context, QObject *parent)
     : QObject(parent),
       m_ctx(context),
-      m_socket(new QTcpSocket(this)),
+      m_socket(context->options.tls ? new QSslSocket(this) : new QTcpSocket(this)),
       m_parser(HttpMessageParser::Kind::Request, this,
                {context->options.maxHeaderBytes, context->options.maxBodyBytes})
 {
@@ -79,6 +81,26 @@ ServerConnection::ServerConnection(qintptr fd, WorkerContext *context, QObject *
     connect(m_socket, &QTcpSocket::bytesWritten, this, &ServerConnection::onBytesWritten);
     connect(m_socket, &QTcpSocket::disconnected, this, &ServerConnection::onDisconnected);
     ++m_ctx->openConnections;
+    if (context->options.tls)
+        startTls();
+}
+
+void ServerConnection::startTls()
+{
+    auto *tls = static_cast<QSslSocket *>(m_socket);
+    tls->setSslConfiguration(*m_ctx->options.tls);
+    // bytesWritten reports plaintext taken in; the close waits until the ciphertext is out too.
+    connect(tls, &QSslSocket::encryptedBytesWritten, this, &ServerConnection::onBytesWritten);
+    connect(tls, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
+        if (e != QAbstractSocket::SslHandshakeFailedError &&
+            e != QAbstractSocket::SslInternalError && e != QAbstractSocket::SslInvalidUserDataError)
+            return;
+        // A plaintext client on the HTTPS port, or a client that refused our certificate.
+        qCInfo(lcServer).noquote()
+            << "TLS handshake with" << m_peer << "failed:" << m_socket->errorString();
+        QMetaObject::invokeMethod(this, &ServerConnection::abort, Qt::QueuedConnection);
+    });
+    tls->startServerEncryption();
 }
 
 ServerConnection::~ServerConnection()
@@ -471,6 +493,11 @@ void ServerConnection::shutdownWrite()
     // that still sends (a refused body, pipelined requests) reads our answer instead of a reset.
     m_shutdownSent = true;
     m_closingSinceMs = monotonicMs();
+    if (m_ctx->options.tls) {
+        // TLS cannot half-close under the session: close_notify, then the socket closes.
+        m_socket->disconnectFromHost();
+        return;
+    }
     ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
     m_socket->readAll();
 }

@@ -55,6 +55,7 @@ private:
     void onBody(QByteArrayView chunk) override;
     void onMessageComplete() override;
 
+    void startTls();
     void onReadyRead();
     void onBytesWritten();
     void onDisconnected();

@@ -3,6 +3,9 @@
 #include <QHostAddress>
 #include <QString>
 #include <functional>
+#include <memory>
+
+class QSslConfiguration;
 
 #include "HttpResponse.h"
 
@@ -30,6 +33,8 @@ struct ServerOptions
     std::function<HttpResponse(const HttpRequest &request, int status, QByteArrayView code,
                                QByteArrayView message)>
         errorFormatter;
+    // Set: every connection is TLS (ServerTls::load); null: plain TCP.
+    std::shared_ptr<const QSslConfiguration> tls;
     QString threadNamePrefix =
         QStringLiteral("http-worker");  // threads are PREFIX-0, PREFIX-1, ...
 };

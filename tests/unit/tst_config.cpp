@@ -51,6 +51,7 @@ private slots:
     void exampleIniLoads();
     void everyOptionDocumented();
     void helpText();
+    void adminTls();
     void connectUrl();
     void summaryRedacts();
 
@@ -970,6 +971,62 @@ void TestConfig::helpText()
     }
     QVERIFY(help.contains(QStringLiteral("--help")));
     QVERIFY(help.contains(QStringLiteral("--version")));
+}
+
+void TestConfig::adminTls()
+{
+    // Loopback addresses need no TLS.
+    for (const QString &loopback : {QStringLiteral("127.0.0.1:8082"), QStringLiteral("localhost:0"),
+                                    QStringLiteral("[::1]:8082")}) {
+        const auto r = ConfigLoader::load({QStringLiteral("--admin-listen"), loopback}, {});
+        QVERIFY2(!r.error, qPrintable(r.error ? r.error->message() : loopback));
+        QVERIFY(r.config.adminTlsCertificate.isEmpty());
+    }
+    // Beyond loopback without TLS: refused, naming the setting where it was written.
+    auto r = ConfigLoader::load({QStringLiteral("--admin-listen=*:8082")}, {});
+    QVERIFY(r.error);
+    QCOMPARE(r.error->kind, ConfigError::Kind::InvalidValue);
+    QVERIFY2(r.error->message().contains(QLatin1String("--admin-listen")) &&
+                 r.error->message().contains(QLatin1String("0.0.0.0:8082")) &&
+                 r.error->message().contains(QLatin1String("admin_tls_certificate")),
+             qPrintable(r.error->message()));
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("SLUICE_ADMIN_LISTEN"), QStringLiteral("10.0.0.5:8082"));
+    r = ConfigLoader::load({}, env);
+    QVERIFY(r.error);
+    QVERIFY2(r.error->message().contains(QLatin1String("SLUICE_ADMIN_LISTEN")),
+             qPrintable(r.error->message()));
+    // With both files it is accepted; paths become absolute.
+    env.insert(QStringLiteral("SLUICE_ADMIN_TLS_CERTIFICATE"), QStringLiteral("cert.pem"));
+    env.insert(QStringLiteral("SLUICE_ADMIN_TLS_KEY"), QStringLiteral("/etc/sluice/key.pem"));
+    r = ConfigLoader::load({}, env);
+    QVERIFY2(!r.error, qPrintable(r.error ? r.error->message() : QString()));
+    QCOMPARE(r.config.adminTlsCertificate,
+             QDir::current().absoluteFilePath(QStringLiteral("cert.pem")));
+    QCOMPARE(r.config.adminTlsKey, QStringLiteral("/etc/sluice/key.pem"));
+    QVERIFY(r.config.summary().contains(QLatin1String("10.0.0.5:8082 (https")));
+    QVERIFY(!r.config.summary().contains(QLatin1String("key.pem")));
+    // One file without the other is refused, naming the one that was set.
+    r = ConfigLoader::load({QStringLiteral("--admin-tls-certificate=/x/cert.pem")}, {});
+    QVERIFY(r.error);
+    QVERIFY2(r.error->message().contains(QLatin1String("--admin-tls-certificate")) &&
+                 r.error->message().contains(QLatin1String("admin_tls_key")),
+             qPrintable(r.error->message()));
+    r = ConfigLoader::load({QStringLiteral("--admin-tls-key=/x/key.pem")}, {});
+    QVERIFY(r.error);
+    QVERIFY2(r.error->message().contains(QLatin1String("--admin-tls-key")),
+             qPrintable(r.error->message()));
+    // An empty value means none, so the environment can switch the file's TLS off again...
+    QProcessEnvironment off;
+    off.insert(QStringLiteral("SLUICE_ADMIN_TLS_CERTIFICATE"), QString());
+    off.insert(QStringLiteral("SLUICE_ADMIN_TLS_KEY"), QString());
+    r = ConfigLoader::load({}, off);
+    QVERIFY(!r.error);
+    QVERIFY(r.config.adminTlsCertificate.isEmpty());
+    // ... and --admin-ca is a path like the others.
+    r = ConfigLoader::load({QStringLiteral("--admin-ca=~/ca.pem")}, {});
+    QVERIFY(!r.error);
+    QCOMPARE(r.config.adminCa, QDir::homePath() + QStringLiteral("/ca.pem"));
 }
 
 void TestConfig::connectUrl()
