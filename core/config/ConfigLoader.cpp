@@ -257,7 +257,7 @@ const OptionDef kOptions[] = {
      "Address of the client API. HOST is an IP, localhost or *; port 0 picks a free port.",
      applyHostPort<&GatewayConfig::listen>},
     {"admin-listen", "server", "HOST:PORT", "127.0.0.1:8082", nullptr,
-     "Address of the admin API (/admin/v1); keep it on loopback.",
+     "Address of the admin API (/admin/v1); beyond loopback only with --admin-tls-certificate.",
      applyHostPort<&GatewayConfig::adminListen>},
     {"workers", "server", "N", nullptr, workersDefault, "HTTP worker threads, 1-256.",
      applyWorkers},

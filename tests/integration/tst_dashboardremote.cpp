@@ -16,6 +16,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QSslCertificate>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <memory>
@@ -433,6 +434,143 @@ private slots:
                  2);
         QVERIFY2(out.contains(QLatin1String("SLUICE_ADMIN_TOKEN")), qPrintable(out));
         QCOMPARE(runSluice({QStringLiteral("--connect")}, token, &out), 2);
+    }
+
+    // A second gateway whose admin listener speaks HTTPS with the test's self-signed
+    // certificate: the source reaches it only when told to trust that certificate, the real
+    // binary with --admin-ca, and after the gateway is stopped and started again on the same
+    // port the source reports the outage and then the recovery by itself.
+    void overHttpsAndAfterAnOutage()
+    {
+        QString cert;
+        QString key;
+        QString why;
+        QVERIFY2(MockUpstream::makeSelfSignedCertificate(m_dir.path(), &cert, &key, &why),
+                 qPrintable(why));
+        const QString dataDir = m_dir.filePath(QStringLiteral("tls-gateway"));
+        QProcessEnvironment env = GatewayProcess::cleanEnvironment();
+        env.insert(QStringLiteral("SLUICE_ADMIN_TOKEN"), QString::fromLatin1(kToken));
+        env.insert(QStringLiteral("SLUICE_ADMIN_TLS_CERTIFICATE"), cert);
+        env.insert(QStringLiteral("SLUICE_ADMIN_TLS_KEY"), key);
+        static const QRegularExpression adminLine(
+            QStringLiteral("admin API listening on 127\\.0\\.0\\.1:(\\d+) \\(https\\)"));
+        auto startGateway = [&](GatewayProcess &gw, quint16 adminPort) {
+            gw.setEnvironment(env);
+            return gw.start({QStringLiteral("--headless"), QStringLiteral("--listen=127.0.0.1:0"),
+                             QStringLiteral("--admin-listen=127.0.0.1:%1").arg(adminPort),
+                             QStringLiteral("--data-dir"), dataDir}) &&
+                   gw.waitForLog(adminLine, kStartTimeoutMs) &&
+                   gw.waitForStartupComplete(kStartTimeoutMs);
+        };
+        auto gw = std::make_unique<GatewayProcess>(kBinary);
+        QVERIFY2(startGateway(*gw, 0), gw->why());
+        const quint16 port = quint16(adminLine.match(gw->log()).captured(1).toUInt());
+        const QUrl url(QStringLiteral("https://127.0.0.1:%1").arg(port));
+
+        // Not trusted: the handshake fails, and the message says what to do.
+        RemoteDashboardSource untrusting(url, kToken);
+        QSignalSpy refused(&untrusting, &DashboardSource::connectionChanged);
+        untrusting.requestOverview();
+        QVERIFY(refused.wait(10000));
+        QCOMPARE(refused.at(0).at(0).toBool(), false);
+        QVERIFY2(refused.at(0).at(1).toString().contains(QLatin1String("--admin-ca")),
+                 qPrintable(refused.at(0).at(1).toString()));
+
+        RemoteDashboardSource source(url, kToken);
+        source.trustCertificates(QSslCertificate::fromPath(cert));
+        source.setTimeout(3000);
+        QSignalSpy overview(&source, &DashboardSource::overviewReady);
+        QSignalSpy connection(&source, &DashboardSource::connectionChanged);
+        source.requestOverview();
+        QVERIFY(overview.wait(10000));
+        QCOMPARE(overview.last().at(0).toJsonObject().value(QLatin1String("admin_tls")).toBool(),
+                 true);
+        QCOMPARE(connection.count(), 1);
+        QCOMPARE(connection.at(0).at(0).toBool(), true);
+
+        // Outage: the gateway stops; the next poll reports it (once).
+        gw->terminate();
+        QVERIFY2(gw->waitForExit(15000) && gw->exitedWith(0), gw->why());
+        source.requestOverview();
+        QVERIFY(connection.wait(10000));
+        QCOMPARE(connection.last().at(0).toBool(), false);
+        source.requestOverview();
+        QTest::qWait(500);
+        QCOMPARE(connection.count(), 2);
+        // Back on the same port: the next poll succeeds and says so.
+        gw = std::make_unique<GatewayProcess>(kBinary);
+        QVERIFY2(startGateway(*gw, port), gw->why());
+        const int overviewsBefore = int(overview.count());
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                source.requestOverview();
+                QTest::qWait(200);
+                return connection.count() == 3;
+            }(),
+            15000);
+        QCOMPARE(connection.last().at(0).toBool(), true);
+        QTRY_VERIFY(overview.count() > overviewsBefore);
+
+        // The real binary: --admin-ca makes --connect https:// work.
+        GatewayProcess dashboard(kBinary);
+        QProcessEnvironment denv = GatewayProcess::cleanEnvironment();
+        denv.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        denv.insert(QStringLiteral("SLUICE_DASHBOARD_DRIVER"), QStringLiteral("stdin"));
+        denv.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
+        denv.insert(QStringLiteral("SLUICE_ADMIN_TOKEN"), QString::fromLatin1(kToken));
+        denv.remove(QStringLiteral("DISPLAY"));
+        denv.remove(QStringLiteral("WAYLAND_DISPLAY"));
+        dashboard.setEnvironment(denv);
+        dashboard.setWritableInput(true);
+        QVERIFY2(dashboard.start({QStringLiteral("--connect"), url.toString(),
+                                  QStringLiteral("--admin-ca"), cert}),
+                 dashboard.why());
+        QVERIFY2(dashboard.waitForLog(QRegularExpression(QStringLiteral("dashboard open")),
+                                      kStartTimeoutMs),
+                 dashboard.why());
+        QJsonObject state;
+        int replies = 0;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                dashboard.writeInput("dump\n");
+                QElapsedTimer clock;
+                clock.start();
+                QStringList lines;
+                while (clock.elapsed() < 5000 &&
+                       (lines = dashboard.output().split(u'\n').filter(QStringLiteral("driver: ")))
+                               .size() <= replies)
+                    QTest::qWait(50);
+                if (lines.size() <= replies)
+                    return false;
+                const QString answer = lines.at(replies++).section(QStringLiteral("driver: "), 1);
+                state = QJsonDocument::fromJson(answer.mid(3).toUtf8()).object();
+                return !state.value(QLatin1String("overview"))
+                            .toObject()
+                            .value(QLatin1String("listen"))
+                            .toString()
+                            .isEmpty();
+            }(),
+            15000);
+        dashboard.writeInput("quit\n");
+        QVERIFY2(dashboard.waitForExit(15000) && dashboard.exitedWith(0), dashboard.why());
+
+        // --admin-ca is refused where it cannot apply or holds no certificate.
+        const QStringList tokenEnv{
+            QStringLiteral("SLUICE_ADMIN_TOKEN=") + QString::fromLatin1(kToken),
+            QStringLiteral("QT_QPA_PLATFORM=offscreen")};
+        QString out;
+        QCOMPARE(runSluice({QStringLiteral("--connect"), adminUrl().toString(),
+                            QStringLiteral("--admin-ca"), cert},
+                           tokenEnv, &out),
+                 2);
+        QVERIFY2(out.contains(QLatin1String("https://")), qPrintable(out));
+        QCOMPARE(runSluice({QStringLiteral("--connect"), url.toString(),
+                            QStringLiteral("--admin-ca"), m_ini},
+                           tokenEnv, &out),
+                 2);
+        QVERIFY2(out.contains(QLatin1String("no PEM certificate")), qPrintable(out));
+        gw->terminate();
+        QVERIFY2(gw->waitForExit(15000), gw->why());
     }
 
     void cleanupTestCase()
