@@ -1,5 +1,7 @@
 #include "TrayController.h"
 
+#include "LogCategories.h"
+
 #include <QAction>
 #include <QMenu>
 #include <QPainter>
@@ -22,10 +24,8 @@ QIcon dotIcon(const QColor &color)
 }
 }  // namespace
 
-TrayController::TrayController(QObject *parent) : QObject(parent)
+TrayController::TrayController(Tray tray, QObject *parent) : QObject(parent)
 {
-    if (!QSystemTrayIcon::isSystemTrayAvailable())
-        return;
     m_menu = std::make_unique<QMenu>();
     m_menu->addAction(tr("Open dashboard"), this, &TrayController::openRequested);
     // Paused: /v1 answers 503 and the readiness probe fails, so balancers send traffic
@@ -35,14 +35,17 @@ TrayController::TrayController(QObject *parent) : QObject(parent)
     connect(m_pause, &QAction::triggered, this, &TrayController::pauseRequested);
     m_menu->addSeparator();
     m_menu->addAction(tr("Quit Sluice"), this, &TrayController::quitRequested);
-    m_icon = new QSystemTrayIcon(this);
+    setHealth(QString());
+    if (tray == Tray::None || !QSystemTrayIcon::isSystemTrayAvailable())
+        return;
+    m_icon = new QSystemTrayIcon(icon(), this);
+    m_icon->setToolTip(m_toolTip);
     m_icon->setContextMenu(m_menu.get());
     connect(m_icon, &QSystemTrayIcon::activated, this,
             [this](QSystemTrayIcon::ActivationReason reason) {
                 if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick)
                     emit openRequested();
             });
-    setHealth(QString());
     m_icon->show();
 }
 
@@ -59,13 +62,23 @@ QColor TrayController::colorFor(const QString &overall)
     return QColor(0x88, 0x88, 0x88);
 }
 
+QIcon TrayController::icon() const
+{
+    return dotIcon(m_color);
+}
+
 void TrayController::setHealth(const QString &overall)
 {
-    if (!m_icon || (overall == m_health && !m_icon->icon().isNull()))
+    if (overall == m_health && m_color.isValid())
         return;
     m_health = overall;
-    m_icon->setIcon(dotIcon(colorFor(overall)));
-    m_icon->setToolTip(overall.isEmpty() ? tr("Sluice: starting") : tr("Sluice: %1").arg(overall));
+    m_color = colorFor(overall);
+    // The tooltip says the status in words: the colour alone is not enough.
+    m_toolTip = overall.isEmpty() ? tr("Sluice: starting") : tr("Sluice: %1").arg(overall);
+    if (m_icon) {
+        m_icon->setIcon(icon());
+        m_icon->setToolTip(m_toolTip);
+    }
 }
 
 void TrayController::setPaused(bool paused)
@@ -78,6 +91,8 @@ void TrayController::showMessage(const QString &title, const QString &message)
 {
     if (m_icon && QSystemTrayIcon::supportsMessages())
         m_icon->showMessage(title, message, QSystemTrayIcon::Warning, 10'000);
+    else
+        qCInfo(lcGateway).noquote() << "notification:" << title << "-" << message;
 }
 
 }  // namespace sluice

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QColor>
+#include <QIcon>
 #include <QObject>
 #include <QString>
 #include <memory>
@@ -11,18 +13,29 @@ class QSystemTrayIcon;
 namespace sluice {
 
 // The tray icon: a dot coloured by the gateway's overall health, a menu (open the dashboard,
-// quit) and desktop notifications. Absent when the desktop has no tray (available() false);
-// then closing the window quits as usual.
+// pause serving, quit) and desktop notifications. The menu, icon and tooltip exist even when
+// the desktop has no tray, so they behave the same everywhere (and tests can drive them); only
+// the QSystemTrayIcon is absent then (available() false): closing the window quits as usual,
+// and notifications go to the log.
 class TrayController : public QObject
 {
     Q_OBJECT
     Q_PROPERTY(bool available READ available CONSTANT)
 public:
-    explicit TrayController(QObject *parent = nullptr);
+    enum class Tray
+    {
+        IfAvailable,  // a system tray icon when the desktop has a tray
+        None          // never (tests, and desktops whose tray is unwanted)
+    };
+    explicit TrayController(Tray tray = Tray::IfAvailable, QObject *parent = nullptr);
     ~TrayController() override;
 
     bool available() const { return m_icon != nullptr; }
+    QMenu *menu() const { return m_menu.get(); }
+    QIcon icon() const;
+    QString toolTip() const { return m_toolTip; }
     void setHealth(const QString &overall);  // healthy | degraded | unhealthy | ""
+    // A desktop notification; logged (sluice.gateway, info) where the desktop cannot show one.
     void showMessage(const QString &title, const QString &message);
     // Ticks "Pause serving" to match the gateway.
     void setPaused(bool paused);
@@ -39,6 +52,8 @@ private:
     QSystemTrayIcon *m_icon = nullptr;  // child of this
     QAction *m_pause = nullptr;         // owned by m_menu
     QString m_health;
+    QString m_toolTip;
+    QColor m_color;
 };
 
 }  // namespace sluice
