@@ -8,6 +8,8 @@ import Sluice.Ui
 Item {
     id: page
     required property Dashboard dashboard
+    readonly property var keys: dashboard.keys
+    property int pendingTier: -1
     readonly property var limitFields: [
         { name: "requests_per_second", label: "req/s" },
         { name: "burst", label: "burst" },
@@ -29,6 +31,41 @@ Item {
             color: Theme.textMuted
             wrapMode: Text.WordWrap
             Layout.fillWidth: true
+        }
+        RowLayout {
+            spacing: Theme.s2
+            TextField {
+                id: newTierName
+                objectName: "newTierName"
+                placeholderText: "New tier name"
+                Layout.preferredWidth: 220
+                Accessible.name: "Name of a new tier"
+                onAccepted: createTierButton.clicked()
+            }
+            Button {
+                id: createTierButton
+                objectName: "createTier"
+                text: "Create tier"
+                enabled: newTierName.text.trim() !== "" && !page.dashboard.editor.busy
+                Accessible.name: "Create the tier " + newTierName.text.trim()
+                ToolTip.visible: hovered
+                ToolTip.text: "Every limit inherits until you set it in the new row"
+                onClicked: {
+                    if (!enabled)
+                        return
+                    page.pendingTier = page.dashboard.editor.createTier(newTierName.text,
+                                                                        page.keys.tierNames)
+                }
+            }
+        }
+        Connections {
+            target: page.dashboard.editor
+            function onFinished(ticket, ok, message) {
+                if (ticket === page.pendingTier && ok)
+                    newTierName.text = ""
+                if (ticket === page.pendingTier)
+                    page.pendingTier = -1
+            }
         }
         Label {
             visible: page.dashboard.editor.lastError !== ""
@@ -105,12 +142,23 @@ Item {
                             save: (text) => page.dashboard.editor.setTierLimit(row.name, modelData.name, text)
                         }
                     }
-                    Label {
+                    Switch {
+                        objectName: "tierShadow:" + row.name
                         width: 120
                         anchors.verticalCenter: parent.verticalCenter
-                        text: (row.shadow ? "shadow" : "enforced")
-                              + (row.modelLimitCount > 0 ? " · " + row.modelLimitCount + " model rules" : "")
-                        color: row.shadow ? Theme.degraded : Theme.textMuted
+                        checked: row.shadow
+                        text: row.shadow ? "shadow" : "enforced"
+                        Accessible.name: "Shadow mode of tier " + row.name + ": " + text
+                        ToolTip.visible: hovered
+                        ToolTip.text: "Shadow: limits are evaluated and counted "
+                                      + "(gateway_rate_limit_shadow_hits_total), never enforced"
+                        onToggled: page.dashboard.editor.setTierShadow(row.name, checked)
+                    }
+                    Label {
+                        visible: row.modelLimitCount > 0
+                        anchors.verticalCenter: parent.verticalCenter
+                        text: row.modelLimitCount + " model rules"
+                        color: Theme.textMuted
                     }
                 }
                 MouseArea { anchors.fill: parent; z: -1; onClicked: list.currentIndex = row.index }

@@ -19,20 +19,25 @@ void KeyEditor::setSource(DashboardSource *source)
 
 int KeyEditor::submit(DashboardEdit::Kind kind, const QString &target, const QJsonObject &body)
 {
+    if (!m_source)
+        return refuse(QStringLiteral("not connected to a gateway"));
     const int ticket = m_nextTicket++;
-    if (!m_source) {
-        // Answered later like any edit, so callers have one path.
-        QTimer::singleShot(0, this, [this, ticket] {
-            m_lastError = QStringLiteral("not connected to a gateway");
-            emit finished(ticket, false, m_lastError, {});
-        });
-        return ticket;
-    }
     const bool wasBusy = busy();
     m_pending.insert(ticket);
     if (!wasBusy)
         emit busyChanged();
     m_source->submit(ticket, DashboardEdit{kind, target, body});
+    return ticket;
+}
+
+int KeyEditor::refuse(const QString &message)
+{
+    const int ticket = m_nextTicket++;
+    // Answered later like any edit, so callers have one path.
+    QTimer::singleShot(0, this, [this, ticket, message] {
+        m_lastError = message;
+        emit finished(ticket, false, m_lastError, {});
+    });
     return ticket;
 }
 
@@ -100,6 +105,20 @@ int KeyEditor::setTierLimit(const QString &tierName, const QString &field, const
 {
     return submit(DashboardEdit::Kind::PatchTier, tierName,
                   {{field, LimitJson::valueForText(field, text)}});
+}
+
+int KeyEditor::createTier(const QString &name, const QStringList &existing)
+{
+    const QString trimmed = name.trimmed();
+    if (existing.contains(trimmed))
+        return refuse(
+            QStringLiteral("a tier named \"%1\" already exists: edit it in its row").arg(trimmed));
+    return submit(DashboardEdit::Kind::PatchTier, trimmed, {});
+}
+
+int KeyEditor::setTierShadow(const QString &tierName, bool shadow)
+{
+    return submit(DashboardEdit::Kind::PatchTier, tierName, {{QStringLiteral("shadow"), shadow}});
 }
 
 }  // namespace sluice

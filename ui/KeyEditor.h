@@ -11,9 +11,10 @@
 namespace sluice {
 
 // Every edit the pages make, turned into one admin edit (one transaction in AdminService): a
-// new key, a revoke, one limit or the tier of a key, a user or a tier. Nothing is validated
-// here: the admin service refuses bad values and its message comes back in finished().
-// Each call returns a ticket that finished() names.
+// new key, a revoke, one limit or the tier of a key, a user or a tier, a new tier or a tier's
+// shadow mode. Nothing is validated here (except a duplicate new tier): the admin service refuses
+// bad values and its message comes back in finished(). Each call returns a ticket that finished()
+// names.
 class KeyEditor : public QObject
 {
     Q_OBJECT
@@ -39,6 +40,11 @@ public:
     Q_INVOKABLE int setUserTier(const QString &userName, const QString &tier);
     Q_INVOKABLE int setTierLimit(const QString &tierName, const QString &field,
                                  const QString &text);
+    // A new tier, every limit inherited until edited (the admin service checks the name).
+    // Refused here when `existing` has the name: creating must not edit a tier by accident.
+    Q_INVOKABLE int createTier(const QString &name, const QStringList &existing);
+    // Shadow mode: the tier's limits are evaluated and counted, never enforced.
+    Q_INVOKABLE int setTierShadow(const QString &tierName, bool shadow);
 
 signals:
     // ok: the edit is saved (the gateway applies it within a second); else `message` says why
@@ -53,6 +59,8 @@ signals:
 private:
     int submit(DashboardEdit::Kind kind, const QString &target, const QJsonObject &body);
     void onFinished(int ticket, const QJsonObject &result, const QString &error);
+    // Answers a ticket with `message` on the next event-loop turn, like a refused edit.
+    int refuse(const QString &message);
 
     QPointer<DashboardSource> m_source;
     QSet<int> m_pending;
