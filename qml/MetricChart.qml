@@ -77,7 +77,9 @@ ChartView {
         min: 0
         max: 1
         tickCount: 5
-        labelFormat: chart.latency ? (yAxis.max < 10 ? "%.1f ms" : "%.0f ms") : "%.1f"
+        // Ticks are quarters of a 1-2-5 maximum (0.25, 2.5, 7.5...): %g keeps their digits
+        // without trailing zeros; large scales are whole numbers.
+        labelFormat: (yAxis.max < 20 ? "%.3g" : "%.0f") + (chart.latency ? " ms" : "")
         labelsColor: Theme.textMuted
         gridLineColor: Theme.border
     }

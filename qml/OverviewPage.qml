@@ -40,42 +40,43 @@ ScrollView {
 
         GridLayout {
             Layout.fillWidth: true
-            columns: Math.max(1, Math.floor(page.availableWidth / 200))
+            columns: Math.max(1, Math.min(5, Math.floor(page.availableWidth / 190)))
             columnSpacing: Theme.s3
             rowSpacing: Theme.s3
             StatCard {
                 Layout.fillWidth: true
+                Layout.fillHeight: true
                 caption: "Requests today (UTC)"
                 value: Fmt.count(page.model.requestsToday)
             }
             StatCard {
                 Layout.fillWidth: true
+                Layout.fillHeight: true
                 caption: "Tokens today (UTC)"
                 value: Fmt.count(page.model.tokensToday)
             }
             StatCard {
                 Layout.fillWidth: true
+                Layout.fillHeight: true
                 caption: "Active keys"
                 value: Fmt.count(page.model.activeKeys)
             }
             StatCard {
                 Layout.fillWidth: true
+                Layout.fillHeight: true
                 caption: "Uptime"
                 value: Fmt.uptime(page.model.uptimeSeconds)
                 hint: "Version " + page.model.version
             }
             StatCard {
                 Layout.fillWidth: true
+                Layout.fillHeight: true
                 caption: "Listening on"
                 value: page.model.listen
                 valueSize: Theme.fontTitle
-                hint: "Clients use " + page.dashboard.baseUrl + "/v1"
-            }
-            StatCard {
-                Layout.fillWidth: true
-                caption: "Admin API"
-                value: page.model.adminListen
-                valueSize: Theme.fontTitle
+                detail: "admin API " + page.model.adminListen
+                hint: "Clients use " + page.dashboard.baseUrl + "/v1; the admin API (dashboard, "
+                      + "CLI, /admin/v1) listens on " + page.model.adminListen
             }
         }
 

@@ -8,6 +8,7 @@ Rectangle {
     property string caption
     property string value
     property string hint
+    property string detail  // a smaller second line (e.g. the admin address under the API's)
     // Addresses do not fit the headline size in a narrow card.
     property int valueSize: Theme.fontHeadline
     implicitHeight: column.implicitHeight + 2 * Theme.s4
@@ -16,7 +17,7 @@ Rectangle {
     color: Theme.surface
     border.color: Theme.border
     Accessible.role: Accessible.StaticText
-    Accessible.name: caption + ": " + value
+    Accessible.name: caption + ": " + value + (detail !== "" ? ", " + detail : "")
 
     ColumnLayout {
         id: column
@@ -35,6 +36,15 @@ Rectangle {
             elide: Text.ElideMiddle
             Layout.fillWidth: true
         }
+        Label {
+            visible: card.detail !== ""
+            text: card.detail
+            color: Theme.textMuted
+            font.pixelSize: Theme.fontSmall
+            elide: Text.ElideMiddle
+            Layout.fillWidth: true
+        }
+        Item { Layout.fillHeight: true }  // cards of one row share its height; text stays on top
     }
     HoverHandler { id: hover }
     ToolTip.visible: hover.hovered && card.hint !== ""
