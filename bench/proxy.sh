@@ -164,13 +164,20 @@ base_url = http://127.0.0.1:$MOCK_PORT
 api_key = sk-upstream-bench-anthropic
 EOF
 say "creating $KEYS users and keys with sluice keys create ..."
+# Users get their limits from their tier (free: 100 requests a minute per user), so lift the free
+# tier's to the same high values first; otherwise most requests of a run are 429s.
+"$SLUICE_BIN" tiers set free --config "$TMP/sluice.ini" --data-dir "$TMP/sluice-data" \
+    --rps 1000000 --burst 1000000 --rpm 1000000000 --tpm 1000000000000 \
+    --monthly-requests 1000000000000 --monthly-tokens 1000000000000 \
+    --concurrent-requests 1000000 >>"$TMP/keys-create.log" 2>&1 ||
+    die "sluice tiers set failed: $(tail -3 "$TMP/keys-create.log")"
 : >"$TMP/keys.txt"
 for ((i = 1; i <= KEYS; i++)); do
     key=$("$SLUICE_BIN" keys create --config "$TMP/sluice.ini" --data-dir "$TMP/sluice-data" \
         --user "$(printf 'bench%03d' "$i")" --create-user --name bench \
         --rps 1000000 --burst 1000000 --rpm 1000000000 --tpm 1000000000000 \
         --monthly-requests 1000000000000 --monthly-tokens 1000000000000 \
-        2>>"$TMP/keys-create.log" | tail -1) || die "sluice keys create failed: $(tail -3 "$TMP/keys-create.log")"
+        --concurrent-requests 1000000 2>>"$TMP/keys-create.log" | tail -1) || die "sluice keys create failed: $(tail -3 "$TMP/keys-create.log")"
     [[ $key =~ ^sk-[A-Za-z0-9_-]+$ ]] || die "sluice keys create printed '$key', not a key"
     printf '%s\n' "$key" >>"$TMP/keys.txt"
 done

@@ -1,6 +1,7 @@
 #include "RateLimitHeaders.h"
 
 #include <QDateTime>
+#include <charconv>
 #include <cmath>
 
 namespace sluice {
@@ -8,9 +9,33 @@ namespace {
 
 constexpr qint64 kShouldRetryMaxUs = 60'000'000;
 
+qint64 whole(double v)
+{
+    return qint64(std::floor(v + 1e-9));
+}
+
 QByteArray number(double v)
 {
-    return QByteArray::number(qint64(std::floor(v + 1e-9)));
+    return QByteArray::number(whole(v));
+}
+
+// Appends decimal digits in place: header values are built in one buffer, not from temporaries
+// (these headers go on every answer, and the allocations showed in profiles).
+void appendNumber(QByteArray &out, qint64 v)
+{
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+    out.append(digits, qsizetype(end - digits));
+}
+
+// One structured-field member: "NAME";KEY1=V1;KEY2=V2 (our names never need escaping).
+void appendMember(QByteArray &out, const QByteArray &name, char key1, qint64 v1, char key2,
+                  qint64 v2)
+{
+    out.append('"').append(name).append('"').append(';').append(key1).append('=');
+    appendNumber(out, v1);
+    out.append(';').append(key2).append('=');
+    appendNumber(out, v2);
 }
 
 qint64 ceilSeconds(qint64 us)
@@ -26,12 +51,6 @@ QByteArray rfc3339(qint64 epochUs)
         .toLatin1();
 }
 
-// "key-rps" as an sf-string; our names never need escaping.
-QByteArray quoted(const QByteArray &name)
-{
-    return '"' + name + '"';
-}
-
 void setFamilyHeaders(HttpHeaders &h, const LimitDecision &d, ApiFamily family, bool tokens)
 {
     const int i = d.closestOf(tokens);
@@ -39,20 +58,28 @@ void setFamilyHeaders(HttpHeaders &h, const LimitDecision &d, ApiFamily family, 
         return;
     const LimitStatus &st = d.statuses[size_t(i)];
     const LimitRule &rule = d.rules[size_t(st.rule)];
-    const QByteArray limit = number(rule.quota());
-    const QByteArray remaining = number(st.remaining);
+    // add, not set: apply() removed every rate-limit header first. The names are literals
+    // (static data, no allocation).
     if (family == ApiFamily::OpenAI) {
-        const QByteArray what = tokens ? "tokens" : "requests";
-        // add, not set: apply() removed every rate-limit header first.
-        h.add("x-ratelimit-limit-" + what, limit);
-        h.add("x-ratelimit-remaining-" + what, remaining);
-        h.add("x-ratelimit-reset-" + what, RateLimitHeaders::openAiDuration(st.resetUs));
+        h.add(tokens ? QByteArrayLiteral("x-ratelimit-limit-tokens")
+                     : QByteArrayLiteral("x-ratelimit-limit-requests"),
+              number(rule.quota()));
+        h.add(tokens ? QByteArrayLiteral("x-ratelimit-remaining-tokens")
+                     : QByteArrayLiteral("x-ratelimit-remaining-requests"),
+              number(st.remaining));
+        h.add(tokens ? QByteArrayLiteral("x-ratelimit-reset-tokens")
+                     : QByteArrayLiteral("x-ratelimit-reset-requests"),
+              RateLimitHeaders::openAiDuration(st.resetUs));
     } else {
-        const QByteArray what =
-            tokens ? "anthropic-ratelimit-tokens-" : "anthropic-ratelimit-requests-";
-        h.add(what + "limit", limit);
-        h.add(what + "remaining", remaining);
-        h.add(what + "reset", rfc3339(d.nowUs + st.resetUs));
+        h.add(tokens ? QByteArrayLiteral("anthropic-ratelimit-tokens-limit")
+                     : QByteArrayLiteral("anthropic-ratelimit-requests-limit"),
+              number(rule.quota()));
+        h.add(tokens ? QByteArrayLiteral("anthropic-ratelimit-tokens-remaining")
+                     : QByteArrayLiteral("anthropic-ratelimit-requests-remaining"),
+              number(st.remaining));
+        h.add(tokens ? QByteArrayLiteral("anthropic-ratelimit-tokens-reset")
+                     : QByteArrayLiteral("anthropic-ratelimit-requests-reset"),
+              rfc3339(d.nowUs + st.resetUs));
     }
 }
 
@@ -135,20 +162,25 @@ void RateLimitHeaders::apply(HttpHeaders &h, const LimitDecision &d, ApiFamily f
                              const QByteArray &tier)
 {
     removeRateLimitHeaders(h);
+    h.fields().reserve(h.fields().size() + 16);
     if (!tier.isEmpty())
-        h.add("X-Quota-Tier", tier);
+        h.add(QByteArrayLiteral("X-Quota-Tier"), tier);
     const int c = d.closest();
     if (c < 0)
         return;
     const LimitStatus &st = d.statuses[size_t(c)];
     const LimitRule &rule = d.rules[size_t(st.rule)];
-    h.add("X-RateLimit-Limit", number(rule.quota()));
-    h.add("X-RateLimit-Remaining", number(st.remaining));
-    h.add("X-RateLimit-Reset", QByteArray::number(ceilSeconds(d.nowUs + st.resetUs)));
-    h.add("X-RateLimit-Type", rule.typeName());
+    h.add(QByteArrayLiteral("X-RateLimit-Limit"), number(rule.quota()));
+    h.add(QByteArrayLiteral("X-RateLimit-Remaining"), number(st.remaining));
+    h.add(QByteArrayLiteral("X-RateLimit-Reset"),
+          QByteArray::number(ceilSeconds(d.nowUs + st.resetUs)));
+    // typeName() is a string literal: wrap it, do not copy it.
+    h.add(QByteArrayLiteral("X-RateLimit-Type"),
+          QByteArray::fromRawData(rule.typeName(), qstrlen(rule.typeName())));
 
     double monthly = -1;
     QByteArray policy;
+    policy.reserve(qsizetype(d.statuses.size()) * 48);
     for (const LimitStatus &s : d.statuses) {
         const LimitRule &r = d.rules[size_t(s.rule)];
         if (r.kind == LimitKind::MonthlyRequests)
@@ -157,15 +189,16 @@ void RateLimitHeaders::apply(HttpHeaders &h, const LimitDecision &d, ApiFamily f
         if (r.kind == LimitKind::Concurrency)
             continue;
         if (!policy.isEmpty())
-            policy += ", ";
-        policy += quoted(r.name) + ";q=" + number(r.quota()) +
-                  ";w=" + QByteArray::number(r.windowSeconds(d.nowUs));
+            policy.append(", ");
+        appendMember(policy, r.name, 'q', whole(r.quota()), 'w', r.windowSeconds(d.nowUs));
     }
     if (monthly >= 0)
-        h.add("X-Quota-Monthly-Remaining", number(monthly));
-    h.add("RateLimit-Policy", policy);
-    h.add("RateLimit", quoted(rule.name) + ";r=" + number(st.remaining) +
-                           ";t=" + QByteArray::number(ceilSeconds(st.resetUs)));
+        h.add(QByteArrayLiteral("X-Quota-Monthly-Remaining"), number(monthly));
+    h.add(QByteArrayLiteral("RateLimit-Policy"), std::move(policy));
+    QByteArray current;
+    current.reserve(rule.name.size() + 32);
+    appendMember(current, rule.name, 'r', whole(st.remaining), 't', ceilSeconds(st.resetUs));
+    h.add(QByteArrayLiteral("RateLimit"), std::move(current));
     setFamilyHeaders(h, d, family, false);
     setFamilyHeaders(h, d, family, true);
 }
