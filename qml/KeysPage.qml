@@ -215,6 +215,7 @@ Item {
             visible: table.visible
             Layout.fillWidth: true
             Layout.preferredHeight: 44
+            Layout.bottomMargin: -Theme.s3  // the captions sit on the table
             color: Theme.surfaceAlt
             clip: true
             Row {
