@@ -1,6 +1,7 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import QtQuick.Window
 import Sluice.Ui
 
 // Users and keys: search and filters, create (plaintext once), revoke, and inline edits of a
@@ -16,14 +17,90 @@ Item {
         { name: "burst", label: "burst" },
         { name: "requests_per_minute", label: "req/min" },
         { name: "tokens_per_minute", label: "tok/min" },
-        { name: "monthly_requests", label: "req/month" },
-        { name: "monthly_tokens", label: "tok/month" },
+        { name: "monthly_requests", label: "req/mo" },
+        { name: "monthly_tokens", label: "tok/mo" },
         { name: "concurrent_requests", label: "concurrent" }
     ]
-    readonly property int tableWidth: 1540
+    // Column widths: everything fits a 1280 px window (1052 px for the page); a wider window
+    // gives the key names the room, a narrower one scrolls sideways.
+    readonly property int wUser: 106
+    readonly property int wTier: 112
+    readonly property int limitColumns: 4
+    readonly property int wLimit: 70
+    readonly property int wLimits: limitColumns * wLimit + (limitColumns - 1) * Theme.s1
+    readonly property int wUsage: 96
+    readonly property int wLastUsed: 84
+    readonly property int wStatus: 92
+    readonly property int wActions: 32
+    readonly property int wKeyMin: 140
+    readonly property int minTableWidth: 2 * Theme.s2 + 8 * Theme.s2 + wUser + wKeyMin + wTier + wLimits
+                                         + wUsage + wLastUsed + wStatus + wActions
+    readonly property int tableWidth: Math.max(minTableWidth, table.width)
+    readonly property int wKey: wKeyMin + tableWidth - minTableWidth
+    // While the focus is in the table or a popup (an editor, the tier list, a row's menu),
+    // refreshed figures do not move rows: an edit always lands on the row it was begun on.
+    readonly property Item focusItem: Window.activeFocusItem
+    function isIn(item, ancestor) {
+        for (let i = item; i; i = i.parent) {
+            if (i === ancestor)
+                return true
+        }
+        return false
+    }
+    Binding {
+        target: page.filtered
+        property: "holdOrder"
+        value: page.isIn(page.focusItem, table) || page.isIn(page.focusItem, Overlay.overlay)
+    }
     property string firstKey: ""
+    readonly property alias userDialog: userDialog
 
     function openCreate(userName) { createDialog.openFor(userName) }
+    function editUser(name, email) { userDialog.openFor(name, email) }
+    // One menu for all rows, holding what it acts on from the moment it opens.
+    function openRowMenu(button, canRevoke, keyId, owner, userName, userEmail) {
+        rowMenu.canRevoke = canRevoke
+        rowMenu.keyId = keyId
+        rowMenu.owner = owner
+        rowMenu.userName = userName
+        rowMenu.userEmail = userEmail
+        const at = button.mapToItem(page, 0, button.height)
+        rowMenu.x = at.x + button.width - rowMenu.width
+        rowMenu.y = at.y
+        rowMenu.open()
+    }
+
+    UserDialog {
+        id: userDialog
+        objectName: "userDialog"
+        dashboard: page.dashboard
+        parent: Overlay.overlay
+    }
+    Menu {
+        id: rowMenu
+        property bool canRevoke
+        property string keyId
+        property string owner
+        property string userName
+        property string userEmail
+        MenuItem {
+            text: "Edit user " + rowMenu.userName + "…"
+            onTriggered: page.editUser(rowMenu.userName, rowMenu.userEmail)
+        }
+        MenuItem {
+            text: "Add a key for " + rowMenu.userName + "…"
+            onTriggered: page.openCreate(rowMenu.userName)
+        }
+        MenuItem {
+            text: "Revoke " + rowMenu.owner + "…"
+            enabled: rowMenu.canRevoke
+            onTriggered: {
+                revokeDialog.keyId = rowMenu.keyId
+                revokeDialog.label = rowMenu.owner
+                revokeDialog.open()
+            }
+        }
+    }
 
     CreateKeyDialog {
         id: createDialog
@@ -52,6 +129,7 @@ Item {
             Layout.fillWidth: true
             TextField {
                 id: search
+                objectName: "keysSearch"
                 placeholderText: "Search user, key, prefix, tier"
                 Layout.preferredWidth: 260
                 onTextChanged: page.filtered.search = text
@@ -59,17 +137,20 @@ Item {
             }
             ComboBox {
                 id: statusFilter
+                objectName: "statusFilter"
                 model: ["all statuses", "active", "revoked", "user disabled", "no key"]
                 onActivated: page.filtered.status = currentIndex === 0 ? "" : currentText
                 Accessible.name: "Filter by status"
             }
             ComboBox {
                 id: tierFilter
+                objectName: "tierFilter"
                 model: ["all tiers"].concat(page.keys.tierNames)
                 onActivated: page.filtered.tier = currentIndex === 0 ? "" : currentText
                 Accessible.name: "Filter by tier"
             }
             Button {
+                objectName: "createKeyButton"
                 text: "Create key…"
                 highlighted: true
                 onClicked: page.openCreate("")
@@ -127,6 +208,72 @@ Item {
             }
         }
 
+        // Column captions, outside the list so Tab reaches them before the rows; they follow
+        // the list when it scrolls sideways (only in windows narrower than the table).
+        Rectangle {
+            id: headerBar
+            visible: table.visible
+            Layout.fillWidth: true
+            Layout.preferredHeight: 44
+            Layout.bottomMargin: -Theme.s3  // the captions sit on the table
+            color: Theme.surfaceAlt
+            clip: true
+            Row {
+                x: Theme.s2 - table.contentX
+                height: parent.height
+                spacing: Theme.s2
+                ColumnHeader {
+                    width: page.wUser; anchors.verticalCenter: parent.verticalCenter
+                    title: "User"; sortModel: page.filtered; sortKey: "user"
+                    tip: "Click a user to edit its name and email"
+                }
+                Column {
+                    width: page.wKey; anchors.verticalCenter: parent.verticalCenter
+                    ColumnHeader { width: parent.width; title: "Key"; spoken: "key name"; sortModel: page.filtered; sortKey: "keyName" }
+                    ColumnHeader { width: parent.width; title: "prefix"; spoken: "key prefix"; sortModel: page.filtered; sortKey: "prefix"; tip: "The key's display prefix" }
+                }
+                ColumnHeader {
+                    width: page.wTier; anchors.verticalCenter: parent.verticalCenter
+                    title: "Tier"; sortModel: page.filtered; sortKey: "tier"
+                    tip: "The key's own tier, else its user's"
+                }
+                Grid {
+                    width: page.wLimits; anchors.verticalCenter: parent.verticalCenter
+                    columns: page.limitColumns
+                    columnSpacing: Theme.s1
+                    Repeater {
+                        model: page.limitFields
+                        ColumnHeader {
+                            required property var modelData
+                            width: page.wLimit
+                            horizontalAlignment: Text.AlignRight
+                            title: modelData.label
+                            spoken: modelData.name.replace(/_/g, " ")
+                            sortModel: page.filtered
+                            sortKey: modelData.name
+                            tip: modelData.name.replace(/_/g, " ") + ": the field shows the key's own value, "
+                                 + "the placeholder the effective limit. Sorting uses the effective limit; "
+                                 + "unlimited sorts as the largest."
+                        }
+                    }
+                }
+                ColumnHeader {
+                    width: page.wUsage; anchors.verticalCenter: parent.verticalCenter
+                    horizontalAlignment: Text.AlignRight
+                    title: "This month"; spoken: "usage this month"; sortModel: page.filtered; sortKey: "usage"
+                    tip: "Requests and tokens since the 1st (UTC)"
+                }
+                ColumnHeader {
+                    width: page.wLastUsed; anchors.verticalCenter: parent.verticalCenter
+                    title: "Last used"; sortModel: page.filtered; sortKey: "lastUsed"
+                }
+                ColumnHeader {
+                    width: page.wStatus; anchors.verticalCenter: parent.verticalCenter
+                    title: "Status"; sortModel: page.filtered; sortKey: "status"
+                }
+            }
+        }
+
         ListView {
             id: table
             objectName: "keysTable"
@@ -138,42 +285,13 @@ Item {
             contentWidth: page.tableWidth
             flickableDirection: Flickable.AutoFlickIfNeeded
             boundsBehavior: Flickable.StopAtBounds
-            headerPositioning: ListView.OverlayHeader
             keyNavigationEnabled: true
             activeFocusOnTab: true
             ScrollBar.vertical: ScrollBar {}
-            ScrollBar.horizontal: ScrollBar {}
+            // Only in windows narrower than the table (below 1280 px).
+            ScrollBar.horizontal: ScrollBar { policy: table.contentWidth > table.width ? ScrollBar.AsNeeded : ScrollBar.AlwaysOff }
             Accessible.role: Accessible.Table
             Accessible.name: "Users and keys, " + count + " rows"
-
-            header: Rectangle {
-                z: 2
-                width: page.tableWidth
-                height: 32
-                color: Theme.surfaceAlt
-                Row {
-                    anchors.verticalCenter: parent.verticalCenter
-                    x: Theme.s2
-                    spacing: Theme.s2
-                    ColumnHeader { width: 110; text: "User" }
-                    ColumnHeader { width: 180; text: "Key"; tip: "Name and display prefix" }
-                    ColumnHeader { width: 120; text: "Tier"; tip: "The key's own tier, else its user's" }
-                    Repeater {
-                        model: page.limitFields
-                        ColumnHeader {
-                            required property var modelData
-                            width: 92
-                            horizontalAlignment: Text.AlignRight
-                            text: modelData.label
-                            tip: modelData.name.replace(/_/g, " ") + ": the key's own value; "
-                                 + "the placeholder is the effective limit"
-                        }
-                    }
-                    ColumnHeader { width: 130; text: "This month"; horizontalAlignment: Text.AlignRight; tip: "Requests and tokens since the 1st (UTC)" }
-                    ColumnHeader { width: 100; text: "Last used" }
-                    ColumnHeader { width: 100; text: "Status" }
-                }
-            }
 
             delegate: Rectangle {
                 id: row
@@ -182,6 +300,7 @@ Item {
                 required property string prefix
                 required property string keyName
                 required property string userName
+                required property string userEmail
                 required property string tier
                 required property string ownTier
                 required property string userTier
@@ -195,7 +314,7 @@ Item {
                 readonly property bool isKey: keyId > 0
                 readonly property string owner: isKey ? "key " + prefix : "user " + userName
                 width: page.tableWidth
-                height: 40
+                height: 60
                 color: ListView.isCurrentItem ? Theme.selection
                                               : (index % 2 ? Theme.surfaceAlt : Theme.surface)
 
@@ -203,21 +322,58 @@ Item {
                     anchors.verticalCenter: parent.verticalCenter
                     x: Theme.s2
                     spacing: Theme.s2
-                    Label {
-                        width: 110
-                        text: row.userName
-                        elide: Text.ElideRight
-                        color: Theme.text
+                    // The user: name and email; a click edits them.
+                    AbstractButton {
+                        id: userButton
+                        objectName: "userButton:" + (row.isKey ? row.prefix : row.userName)
+                        width: page.wUser
+                        height: 44
                         anchors.verticalCenter: parent.verticalCenter
+                        hoverEnabled: true
+                        Accessible.role: Accessible.Button
+                        Accessible.name: "Edit user " + row.userName
+                        Accessible.description: row.userEmail !== "" ? row.userEmail : "no email"
+                        onClicked: page.editUser(row.userName, row.userEmail)
+                        ToolTip.visible: hovered
+                        ToolTip.delay: 600
+                        ToolTip.text: row.userName + (row.userEmail !== "" ? " <" + row.userEmail + ">" : "")
+                                      + " · click to edit the name and email"
+                        background: Rectangle {
+                            radius: 3
+                            color: userButton.hovered ? Theme.selection : "transparent"
+                            border.width: userButton.activeFocus ? 1 : 0
+                            border.color: Theme.accent
+                        }
+                        contentItem: Column {
+                            topPadding: 4
+                            leftPadding: 2
+                            Label {
+                                width: userButton.width - 4
+                                text: row.userName
+                                elide: Text.ElideRight
+                                color: Theme.text
+                            }
+                            Label {
+                                width: userButton.width - 4
+                                text: row.userEmail !== "" ? row.userEmail : "no email"
+                                elide: Text.ElideRight
+                                font.pixelSize: Theme.fontSmall
+                                color: Theme.textMuted
+                            }
+                        }
                     }
                     Column {
-                        width: 180
+                        width: page.wKey
                         anchors.verticalCenter: parent.verticalCenter
                         Label {
+                            id: keyLabel
                             text: row.isKey ? (row.keyName !== "" ? row.keyName : "(unnamed)") : "no key"
                             color: row.isKey ? Theme.text : Theme.textMuted
                             elide: Text.ElideRight
                             width: parent.width
+                            HoverHandler { id: keyHover }
+                            ToolTip.visible: keyHover.hovered && keyLabel.truncated
+                            ToolTip.text: text
                         }
                         Label {
                             visible: row.isKey
@@ -225,10 +381,12 @@ Item {
                             font.family: Theme.mono
                             font.pixelSize: Theme.fontSmall
                             color: Theme.textMuted
+                            elide: Text.ElideRight
+                            width: parent.width
                         }
                     }
                     ComboBox {
-                        width: 120
+                        width: page.wTier
                         anchors.verticalCenter: parent.verticalCenter
                         // Keys: "(user: TIER)" follows the user's tier; users pick one.
                         readonly property var names: page.keys.tierNames
@@ -244,60 +402,78 @@ Item {
                                 page.dashboard.editor.setUserTier(row.userName, names[i])
                         }
                     }
-                    Repeater {
-                        model: page.limitFields
-                        LimitField {
-                            required property var modelData
-                            anchors.verticalCenter: parent.verticalCenter
-                            objectName: "limitField:" + (row.isKey ? row.prefix : row.userName) + ":" + modelData.name
-                            editor: page.dashboard.editor
-                            limit: modelData.name
-                            owner: row.owner
-                            own: row.isKey ? row.overrides[modelData.name] : row.userOverrides[modelData.name]
-                            effective: row.isKey ? row.effective[modelData.name] : 0
-                            enabled: row.status !== "revoked"
-                            save: (text) => row.isKey
-                                  ? page.dashboard.editor.setKeyLimit(String(row.keyId), modelData.name, text)
-                                  : page.dashboard.editor.setUserLimit(row.userName, modelData.name, text)
+                    // The seven limits in two lines, in the order of the captions above.
+                    Grid {
+                        width: page.wLimits
+                        anchors.verticalCenter: parent.verticalCenter
+                        columns: page.limitColumns
+                        columnSpacing: Theme.s1
+                        rowSpacing: Theme.s1
+                        Repeater {
+                            model: page.limitFields
+                            LimitField {
+                                required property var modelData
+                                objectName: "limitField:" + (row.isKey ? row.prefix : row.userName) + ":" + modelData.name
+                                width: page.wLimit
+                                height: 24
+                                leftPadding: Theme.s1
+                                rightPadding: Theme.s1
+                                topPadding: 0
+                                bottomPadding: 0
+                                editor: page.dashboard.editor
+                                limit: modelData.name
+                                owner: row.owner
+                                own: row.isKey ? row.overrides[modelData.name] : row.userOverrides[modelData.name]
+                                effective: row.isKey ? row.effective[modelData.name] : 0
+                                enabled: row.status !== "revoked"
+                                save: (text) => row.isKey
+                                      ? page.dashboard.editor.setKeyLimit(String(row.keyId), modelData.name, text)
+                                      : page.dashboard.editor.setUserLimit(row.userName, modelData.name, text)
+                            }
                         }
                     }
-                    Label {
-                        width: 130
-                        horizontalAlignment: Text.AlignRight
+                    Column {
+                        width: page.wUsage
                         anchors.verticalCenter: parent.verticalCenter
-                        text: row.isKey ? Fmt.count(row.monthRequests) + " req · " + Fmt.count(row.monthTokens) + " tok" : ""
-                        color: Theme.text
+                        visible: row.isKey
+                        Label {
+                            width: parent.width
+                            horizontalAlignment: Text.AlignRight
+                            text: Fmt.count(row.monthRequests) + " req"
+                            color: Theme.text
+                            elide: Text.ElideLeft
+                        }
+                        Label {
+                            width: parent.width
+                            horizontalAlignment: Text.AlignRight
+                            text: Fmt.count(row.monthTokens) + " tok"
+                            color: Theme.textMuted
+                            font.pixelSize: Theme.fontSmall
+                            elide: Text.ElideLeft
+                        }
                     }
+                    Item { width: page.wUsage; height: 1; visible: !row.isKey }
                     Label {
-                        width: 100
+                        width: page.wLastUsed
                         anchors.verticalCenter: parent.verticalCenter
                         text: row.isKey ? Fmt.isoTime(row.lastUsed) : ""
                         color: Theme.textMuted
+                        wrapMode: Text.WordWrap
+                        maximumLineCount: 2
                     }
                     StatusBadge {
-                        width: 100
+                        width: page.wStatus
                         anchors.verticalCenter: parent.verticalCenter
                         status: row.status
                     }
-                    Button {
-                        visible: row.isKey && row.status === "active"
+                    ToolButton {
+                        objectName: "rowActions:" + (row.isKey ? row.prefix : row.userName)
+                        width: page.wActions
                         anchors.verticalCenter: parent.verticalCenter
-                        text: "Revoke"
-                        flat: true
-                        Accessible.name: "Revoke " + row.owner
-                        onClicked: {
-                            revokeDialog.keyId = String(row.keyId)
-                            revokeDialog.label = row.owner
-                            revokeDialog.open()
-                        }
-                    }
-                    Button {
-                        visible: !row.isKey
-                        anchors.verticalCenter: parent.verticalCenter
-                        text: "Add key"
-                        flat: true
-                        Accessible.name: "Create a key for " + row.userName
-                        onClicked: page.openCreate(row.userName)
+                        text: "⋯"
+                        Accessible.name: "Actions for " + row.owner
+                        onClicked: page.openRowMenu(this, row.isKey && row.status === "active", String(row.keyId),
+                                                    row.owner, row.userName, row.userEmail)
                     }
                 }
                 MouseArea {

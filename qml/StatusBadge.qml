@@ -16,6 +16,8 @@ RowLayout {
         color: Theme.statusColor(badge.status)
     }
     Label {
+        Layout.fillWidth: true
+        elide: Text.ElideRight
         text: badge.label
         color: Theme.statusColor(badge.status)
         font.pixelSize: Theme.fontBody

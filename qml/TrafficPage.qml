@@ -27,6 +27,7 @@ Item {
 
             ListView {
                 id: tail
+                objectName: "trafficTable"
                 SplitView.fillHeight: true
                 SplitView.minimumHeight: 120
                 clip: true
@@ -41,13 +42,13 @@ Item {
                     z: 2; width: tail.width; height: 28; color: Theme.surfaceAlt
                     Row {
                         x: Theme.s2; spacing: Theme.s2; anchors.verticalCenter: parent.verticalCenter
-                        ColumnHeader { width: 80; text: "Time" }
-                        ColumnHeader { width: 60; text: "Method" }
-                        ColumnHeader { width: 260; text: "Path" }
-                        ColumnHeader { width: 60; text: "Status" }
-                        ColumnHeader { width: 90; text: "Latency"; horizontalAlignment: Text.AlignRight }
-                        ColumnHeader { width: 120; text: "User" }
-                        ColumnHeader { width: 160; text: "Key" }
+                        ColumnHeader { width: 80; title: "Time" }
+                        ColumnHeader { width: 60; title: "Method" }
+                        ColumnHeader { width: 260; title: "Path" }
+                        ColumnHeader { width: 60; title: "Status" }
+                        ColumnHeader { width: 90; title: "Latency"; horizontalAlignment: Text.AlignRight }
+                        ColumnHeader { width: 120; title: "User" }
+                        ColumnHeader { width: 160; title: "Key" }
                     }
                 }
                 delegate: Rectangle {
@@ -76,6 +77,7 @@ Item {
                     }
                 }
                 Label {
+                    objectName: "trafficEmpty"
                     anchors.centerIn: parent
                     visible: tail.count === 0
                     text: "Requests through " + page.dashboard.baseUrl + "/v1 will appear here as they finish."
@@ -95,6 +97,7 @@ Item {
                 }
                 ListView {
                     id: events
+                    objectName: "limitEventsTable"
                     Layout.fillWidth: true
                     Layout.fillHeight: true
                     clip: true
@@ -127,6 +130,7 @@ Item {
                         }
                     }
                     Label {
+                        objectName: "limitEventsEmpty"
                         anchors.centerIn: parent
                         visible: events.count === 0
                         text: "No request has been refused by a limit, and no quota alert was raised."

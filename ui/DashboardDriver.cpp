@@ -219,6 +219,8 @@ QByteArray DashboardDriver::dump() const
         QJsonObject{{QStringLiteral("rows"), m_dashboard->traffic()->rowCount()},
                     {QStringLiteral("rate_limited"), m_dashboard->traffic()->rateLimitedCount()}});
     out.insert(QStringLiteral("limit_events"), m_dashboard->limitEvents()->rowCount());
+    out.insert(QStringLiteral("violations"),
+               m_dashboard->limitEvents()->rowCount() - m_dashboard->limitEvents()->alertCount());
     return QJsonDocument(out).toJson(QJsonDocument::Compact);
 }
 

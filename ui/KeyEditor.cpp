@@ -101,6 +101,15 @@ int KeyEditor::setUserTier(const QString &userName, const QString &tier)
     return submit(DashboardEdit::Kind::UpdateUser, userName, {{QStringLiteral("tier"), tier}});
 }
 
+int KeyEditor::setUserIdentity(const QString &userName, const QString &newName,
+                               const QString &email)
+{
+    // Trimmed like createKey's names; the service refuses an empty or malformed value.
+    return submit(
+        DashboardEdit::Kind::UpdateUser, userName,
+        {{QStringLiteral("name"), newName.trimmed()}, {QStringLiteral("email"), email.trimmed()}});
+}
+
 int KeyEditor::setTierLimit(const QString &tierName, const QString &field, const QString &text)
 {
     return submit(DashboardEdit::Kind::PatchTier, tierName,

@@ -11,10 +11,10 @@
 namespace sluice {
 
 // Every edit the pages make, turned into one admin edit (one transaction in AdminService): a
-// new key, a revoke, one limit or the tier of a key, a user or a tier, a new tier or a tier's
-// shadow mode. Nothing is validated here (except a duplicate new tier): the admin service refuses
-// bad values and its message comes back in finished(). Each call returns a ticket that finished()
-// names.
+// new key, a revoke, one limit or the tier of a key, a user or a tier, a user's name and email,
+// a new tier or a tier's shadow mode. Nothing is validated here (except a duplicate new tier): the
+// admin service refuses bad values and its message comes back in finished(). Each call returns a
+// ticket that finished() names.
 class KeyEditor : public QObject
 {
     Q_OBJECT
@@ -38,6 +38,9 @@ public:
     Q_INVOKABLE int setUserLimit(const QString &userName, const QString &field,
                                  const QString &text);
     Q_INVOKABLE int setUserTier(const QString &userName, const QString &tier);
+    // Renames the user and sets its email ("" removes it) in one edit: both or neither.
+    Q_INVOKABLE int setUserIdentity(const QString &userName, const QString &newName,
+                                    const QString &email);
     Q_INVOKABLE int setTierLimit(const QString &tierName, const QString &field,
                                  const QString &text);
     // A new tier, every limit inherited until edited (the admin service checks the name).

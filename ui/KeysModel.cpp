@@ -30,7 +30,8 @@ QHash<int, QByteArray> KeysModel::roleNames() const
             {MonthTokensRole, "monthTokens"},
             {EffectiveRole, "effective"},
             {OverridesRole, "overrides"},
-            {UserOverridesRole, "userOverrides"}};
+            {UserOverridesRole, "userOverrides"},
+            {UserEmailRole, "userEmail"}};
 }
 
 QVariant KeysModel::data(const QModelIndex &index, int role) const
@@ -71,6 +72,8 @@ QVariant KeysModel::data(const QModelIndex &index, int role) const
             return r.overrides;
         case UserOverridesRole:
             return r.userOverrides;
+        case UserEmailRole:
+            return r.userEmail;
         default:
             return {};
     }
@@ -137,6 +140,7 @@ QList<KeysModel::Row> KeysModel::buildRows(const KeysSnapshot &s)
         r.keyName = k.value(QLatin1String("name")).toString();
         r.userName = k.value(QLatin1String("user")).toString();
         r.userTier = user.value(QLatin1String("tier")).toString();
+        r.userEmail = user.value(QLatin1String("email")).toString();
         r.ownTier = k.value(QLatin1String("tier")).toString();
         r.tier = r.ownTier.isEmpty() ? r.userTier : r.ownTier;
         r.status = k.value(QLatin1String("status")).toString();
@@ -159,6 +163,7 @@ QList<KeysModel::Row> KeysModel::buildRows(const KeysSnapshot &s)
         r.userId = it.key();
         r.userName = it->value(QLatin1String("name")).toString();
         r.userTier = it->value(QLatin1String("tier")).toString();
+        r.userEmail = it->value(QLatin1String("email")).toString();
         r.tier = r.userTier;
         r.status = QStringLiteral("no key");
         r.userOverrides = LimitJson::toMap(LimitJson::overrides(*it));

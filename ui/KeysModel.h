@@ -35,9 +35,10 @@ public:
         LastUsedRole,  // ISO text, "" = never
         MonthRequestsRole,
         MonthTokensRole,
-        EffectiveRole,     // {field: number}, 0 = unlimited
-        OverridesRole,     // the key's own {field: number}, only set fields
-        UserOverridesRole  // the user's own
+        EffectiveRole,      // {field: number}, 0 = unlimited
+        OverridesRole,      // the key's own {field: number}, only set fields
+        UserOverridesRole,  // the user's own
+        UserEmailRole       // "" = none
     };
     Q_ENUM(Role)
 
@@ -69,6 +70,7 @@ private:
         QString prefix;
         QString keyName;
         QString userName;
+        QString userEmail;
         qint64 userId = 0;
         QString userTier;
         QString tier;

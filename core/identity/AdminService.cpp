@@ -439,6 +439,10 @@ AdminResult<QList<User>> AdminService::listUsers(const UserFilter &filter, const
 AdminResult<User> AdminService::updateUser(const QString &idOrName, const UserPatch &patch)
 {
     using R = AdminResult<User>;
+    if (patch.name) {
+        if (auto e = V::userName(QStringLiteral("name"), *patch.name))
+            return R::failure(*e);
+    }
     if (patch.email) {
         if (auto e = V::email(*patch.email))
             return R::failure(*e);
@@ -463,8 +467,20 @@ AdminResult<User> AdminService::updateUser(const QString &idOrName, const UserPa
         return R::failure(err);
     if (patch.tier && !requireTier(m_db, *patch.tier, QStringLiteral("tier"), &err))
         return R::failure(err);
+    if (patch.name && *patch.name != old->name) {
+        const qint64 taken = scalar(
+            m_db, QStringLiteral("SELECT COUNT(*) FROM users WHERE name = ?"), {*patch.name}, &err);
+        if (taken < 0)
+            return R::failure(err);
+        if (taken > 0)
+            return R::failure(
+                conflict(QStringLiteral("name"),
+                         QStringLiteral("user %1 already exists").arg(V::quoted(*patch.name))));
+    }
 
     User updated = *old;
+    if (patch.name)
+        updated.name = *patch.name;
     if (patch.email)
         updated.email = *patch.email;
     if (patch.tier)
@@ -474,6 +490,7 @@ AdminResult<User> AdminService::updateUser(const QString &idOrName, const UserPa
     updated.limits = patched(old->limits, patch.limits, patch.clearLimits);
 
     QJsonObject changes;
+    addChange(changes, QStringLiteral("name"), old->name, updated.name);
     addChange(changes, QStringLiteral("email"), jsonOf(old->email), jsonOf(updated.email));
     addChange(changes, QStringLiteral("tier"), old->tier, updated.tier);
     addChange(changes, QStringLiteral("status"), old->status, updated.status);
@@ -481,11 +498,12 @@ AdminResult<User> AdminService::updateUser(const QString &idOrName, const UserPa
     if (changes.isEmpty())
         return R::success(*old);  // nothing to write, nothing to tell the caches
 
-    QVariantList values = {IdentityRows::nullIfEmpty(updated.email), updated.tier, updated.status};
+    QVariantList values = {updated.name, IdentityRows::nullIfEmpty(updated.email), updated.tier,
+                           updated.status};
     values << IdentityRows::limitValues(updated.limits) << Timestamp::toText(Timestamp::now())
            << old->id;
     QString why;
-    if (!m_db.exec(QStringLiteral("UPDATE users SET email = ?, tier = ?, status = ?, %1, "
+    if (!m_db.exec(QStringLiteral("UPDATE users SET name = ?, email = ?, tier = ?, status = ?, %1, "
                                   "updated_at = ? WHERE id = ?")
                        .arg(IdentityRows::limitAssignments()),
                    values, &why))

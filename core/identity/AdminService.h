@@ -69,6 +69,7 @@ struct NewUser
 // A patch: nullopt leaves the field as is. For limit fields, `clear*` resets to inherit.
 struct UserPatch
 {
+    std::optional<QString> name;  // renames: a new user's rules, unused; ids and keys stay
     std::optional<QString> email;
     std::optional<QString> tier;
     std::optional<QString> status;  // active | disabled

@@ -389,9 +389,10 @@ std::optional<NewUser> IdentityJson::newUserFromJson(const QJsonObject &json, Ad
 std::optional<UserPatch> IdentityJson::userPatchFromJson(const QJsonObject &json, AdminError *error)
 {
     Reader r(json, error);
-    r.onlyKnown(
-        withLimits({QStringLiteral("email"), QStringLiteral("tier"), QStringLiteral("status")}));
+    r.onlyKnown(withLimits({QStringLiteral("name"), QStringLiteral("email"), QStringLiteral("tier"),
+                            QStringLiteral("status")}));
     UserPatch patch;
+    patch.name = r.string(QStringLiteral("name"), false);
     patch.email = r.string(QStringLiteral("email"), true);
     patch.tier = r.string(QStringLiteral("tier"), false);
     patch.status = r.string(QStringLiteral("status"), false);

@@ -231,6 +231,9 @@ private slots:
                                          .value(QLatin1String("rate_limited"))
                                          .toInt() >= 1,
                                  5000);
+        // The violations are written once a second and polled after that: the screenshot
+        // waits until they are on the page.
+        QTRY_VERIFY_WITH_TIMEOUT(dump().value(QLatin1String("violations")).toInt() >= 1, 15000);
         shot(QStringLiteral("traffic"));
     }
 

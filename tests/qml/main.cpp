@@ -1,7 +1,8 @@
 // Qt Quick Test runner for the dashboard's QML. A custom main instead of QUICK_TEST_MAIN:
 // Qt Charts needs a QApplication, and under Qt 6.4 QUICK_TEST_MAIN's QGuiApplication crashes
 // on the first ChartView. Each test engine gets dashboards over fake sources:
-//   testDashboard   traffic, three keys, two tiers, a health report
+//   testDashboard   traffic (a 429 among it), two keys, two tiers, a health report, two
+//                   rate-limit violations and a quota alert
 //   emptyDashboard  a first run: no user, no key, no traffic
 //   testSource      the first one's source (setEditError(), lastEdit(), editCount())
 #include "Dashboard.h"
@@ -13,6 +14,7 @@
 #include <QQmlContext>
 #include <QQmlEngine>
 #include <QQuickStyle>
+#include <QStandardPaths>
 #include <QtQuickTest>
 
 Q_IMPORT_QML_PLUGIN(SluiceUiPlugin)
@@ -78,6 +80,42 @@ void fill(FakeDashboardSource &s)
                                    {"tier", "pro"},
                                    {"status", "active"}})};
     s.keys.keyCounts = {{"free", 1}, {"pro", 1}};
+    s.keys.monthRequests = {{10, 1200}, {11, 35}};
+    s.keys.monthTokens = {{10, 98000}, {11, 4100}};
+    for (int i = 0; i < 3; ++i) {
+        TrafficEntry e;
+        e.atMs = now - i * 1500;
+        e.method = "POST";
+        e.route = e.path = "/v1/chat/completions";
+        e.status = i == 1 ? 429 : 200;
+        e.seconds = 0.05 * (i + 1);
+        e.userId = "1";
+        e.keyId = i == 2 ? "11" : "10";
+        s.traffic.append(e);
+    }
+    const QString minute = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
+    s.violations = {QJsonObject{{"minute", minute},
+                                {"user_id", 1},
+                                {"key_id", 10},
+                                {"limit_name", "requests_per_minute"},
+                                {"route", "/v1/chat/completions"},
+                                {"count", 3},
+                                {"shadow", false}},
+                    QJsonObject{{"minute", minute},
+                                {"user_id", 1},
+                                {"key_id", 11},
+                                {"limit_name", "burst"},
+                                {"route", "/v1/messages"},
+                                {"count", 1},
+                                {"shadow", true}}};
+    s.alerts = {QJsonObject{{"at", minute},
+                            {"user_id", 1},
+                            {"key_id", 10},
+                            {"limit_name", "monthly_requests"},
+                            {"threshold_percent", 80},
+                            {"limit", 1500},
+                            {"used", 1200},
+                            {"month", minute.left(7)}}};
     s.health = {{"status", "degraded"},
                 {"timestamp", QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
                 {"components", QJsonArray{QJsonObject{{"name", "database"},
@@ -117,6 +155,7 @@ public slots:
 int main(int argc, char **argv)
 {
     QApplication app(argc, argv);
+    QStandardPaths::setTestModeEnabled(true);  // Main.qml's DashboardSettings stay out of ~
     QQuickStyle::setStyle(QStringLiteral("Fusion"));
     Setup setup;
     return quick_test_main_with_setup(argc, argv, "dashboard_qml", QUICK_TEST_SOURCE_DIR, &setup);

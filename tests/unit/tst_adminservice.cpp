@@ -480,6 +480,28 @@ void TestAdminService::updateUser()
     QVERIFY(admin.updateUser("dave", same).ok());
     QVERIFY(admin.updateUser("dave", UserPatch()).ok());
     QCOMPARE(footprint(*db), before);
+
+    // A rename keeps the id (and so the keys and usage); the old name is free again.
+    NewKey nk;
+    nk.userName = "dave";
+    QVERIFY(admin.createKey(nk).ok());
+    UserPatch rename;
+    rename.name = "david";
+    rename.email = "david@example.com";
+    const auto renamed = admin.updateUser("dave", rename);
+    QVERIFY2(renamed.ok(), renamed.error ? qPrintable(renamed.error->message) : "");
+    QCOMPARE(renamed.value->id, created.value->id);
+    QCOMPARE(renamed.value->name, "david");
+    QCOMPARE(admin.getUser("david").value->email, "david@example.com");
+    QVERIFY(!admin.getUser("dave").ok());
+    const auto keys = admin.listKeys({}, Page{100, 0});
+    QVERIFY(keys.ok());
+    QCOMPARE(keys.value->size(), 1);
+    QCOMPARE(keys.value->first().userName, "david");
+    const QJsonObject renameChanges = lastAudit(*db).details.value("changes").toObject();
+    QCOMPARE(renameChanges.value("name").toObject().value("from").toString(), "dave");
+    QCOMPARE(renameChanges.value("name").toObject().value("to").toString(), "david");
+    QCOMPARE(IdentityTestDatabases::revision(*db), r0 + 6);  // the key, then the rename
 }
 
 void TestAdminService::updateUserErrors()
@@ -520,8 +542,23 @@ void TestAdminService::updateUserErrors()
     p = UserPatch();
     p.clearLimits = {"rpm"};
     VERIFY_ERROR(admin.updateUser("erin", p), Kind::Invalid, "rpm", "\"rpm\"");
+    // Names follow a new user's rules and stay unique; the email of the same patch waits.
+    QVERIFY(admin.createUser({"frank", "", {}, {}}).ok());
+    const Footprint withFrank = footprint(*db);
+    p = UserPatch();
+    p.name = "";
+    p.email = "new@example.com";
+    VERIFY_ERROR(admin.updateUser("erin", p), Kind::Invalid, "name", "name");
+    p.name = "has space";
+    VERIFY_ERROR(admin.updateUser("erin", p), Kind::Invalid, "name", "\"has space\"");
+    p.name = "123";
+    VERIFY_ERROR(admin.updateUser("erin", p), Kind::Invalid, "name", "\"123\"");
+    p.name = "frank";
+    VERIFY_ERROR(admin.updateUser("erin", p), Kind::Conflict, "name", "\"frank\"");
+    QCOMPARE(footprint(*db), withFrank);
+    QVERIFY(admin.getUser("erin").ok());
+    p = UserPatch();
 
-    QCOMPARE(footprint(*db), before);
     QCOMPARE(admin.getUser("erin").value->email, "erin@example.com");
 }
 
@@ -1069,7 +1106,8 @@ void TestAdminService::tierErrors()
     AdminService admin(*db, "test");
     const Footprint before = footprint(*db);
     VERIFY_ERROR(admin.setTier("", LimitOverrides()), Kind::Invalid, "name", "\"\"");
-    VERIFY_ERROR(admin.setTier("two words", LimitOverrides()), Kind::Invalid, "name", "\"two words\"");
+    VERIFY_ERROR(admin.setTier("two words", LimitOverrides()), Kind::Invalid, "name",
+                 "\"two words\"");
     LimitOverrides negative;
     negative.tokensPerMinute = -3;
     VERIFY_ERROR(admin.setTier("gold", negative), Kind::Invalid, "tokens_per_minute", "-3");

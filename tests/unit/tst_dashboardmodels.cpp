@@ -276,6 +276,80 @@ private slots:
         QCOMPARE(f.count(), 0);
     }
 
+    // Sorting keeps a user's rows together: users by their best row in the sort direction,
+    // rows within a user by their own value; numbers as numbers, 0 and none as unlimited.
+    void keysSort()
+    {
+        KeysModel keys;
+        KeysFilterModel f;
+        f.setSourceModel(&keys);
+        QAbstractItemModelTester tester(&f, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        KeysSnapshot s = snapshot();
+        s.monthRequests[12] = 100;  // bob: more than alice's 42, and "100" < "42" as text
+        keys.setSnapshot(s);
+        auto order = [&] {
+            QStringList out;
+            for (int row = 0; row < f.rowCount(); ++row) {
+                const QVariantMap r = keys.get(f.sourceRow(row));
+                const QString prefix = r.value("prefix").toString();
+                out << (prefix.isEmpty() ? r.value("userName").toString() : prefix.mid(10));
+            }
+            return out;
+        };
+        QCOMPARE(order(), QStringList({"BBBB", "AAAA", "CCCC", "carol"}));  // the model's
+
+        QSignalSpy sortChanged(&f, &KeysFilterModel::sortChanged);
+        f.toggleSort("usage");
+        QCOMPARE(f.sortKey(), QStringLiteral("usage"));
+        QVERIFY(!f.descending());
+        // alice's smallest is 0 (ci), as carol's: the model's order between them; bob's 100.
+        QCOMPARE(order(), QStringList({"BBBB", "AAAA", "carol", "CCCC"}));
+        f.toggleSort("usage");
+        QVERIFY(f.descending());
+        QCOMPARE(order(), QStringList({"CCCC", "AAAA", "BBBB", "carol"}));
+        QCOMPARE(sortChanged.count(), 2);
+
+        // Effective limits; carol (no key) sorts by her own, none = unlimited = the largest.
+        f.sortBy("requests_per_minute", false);
+        QCOMPARE(order(), QStringList({"BBBB", "AAAA", "CCCC", "carol"}));  // 7, 100, 1000, -
+        f.toggleSort("requests_per_minute");
+        QCOMPARE(order(), QStringList({"carol", "CCCC", "AAAA", "BBBB"}));
+        // 0 is unlimited too: bob's key joins carol at the top (ties keep the model's order).
+        // A refresh re-sorts on the next turn of the event loop.
+        s.keys[2] = with(s.keys[2].toObject(), {{"requests_per_minute", 0}});
+        keys.setSnapshot(s);
+        QTRY_COMPARE(order(), QStringList({"CCCC", "carol", "AAAA", "BBBB"}));
+
+        // Held while an editor is open in the table: figures change, rows stay; then re-sorted.
+        f.setHoldOrder(true);
+        s.keys[2] = with(s.keys[2].toObject(), {{"requests_per_minute", 1}});
+        keys.setSnapshot(s);
+        QTest::qWait(20);
+        QCOMPARE(order(), QStringList({"CCCC", "carol", "AAAA", "BBBB"}));
+        f.setHoldOrder(false);
+        QCOMPARE(order(), QStringList({"carol", "AAAA", "BBBB", "CCCC"}));
+
+        // Text: case-insensitive; bob's unnamed key and keyless carol have "" and come first.
+        f.sortBy("keyName", false);
+        QCOMPARE(order(), QStringList({"CCCC", "carol", "BBBB", "AAAA"}));
+        // By user: the groups by name, each user's keys as the model has them.
+        f.sortBy("user", true);
+        QCOMPARE(order(), QStringList({"carol", "CCCC", "BBBB", "AAAA"}));
+        // Never used is the oldest.
+        f.sortBy("lastUsed", true);
+        QCOMPARE(order(), QStringList({"AAAA", "BBBB", "CCCC", "carol"}));
+
+        // Filters and sorting together; "" is the model's order again.
+        f.sortBy("usage", true);
+        f.setSearch("alice");
+        QCOMPARE(order(), QStringList({"AAAA", "BBBB"}));
+        f.setSearch("");
+        QCOMPARE(order(), QStringList({"CCCC", "AAAA", "BBBB", "carol"}));
+        f.sortBy("", false);
+        QCOMPARE(f.sortKey(), QString());
+        QCOMPARE(order(), QStringList({"BBBB", "AAAA", "CCCC", "carol"}));
+    }
+
     void tiersModel()
     {
         TiersModel m;
@@ -459,6 +533,29 @@ private slots:
         QCOMPARE(created.first().at(1).toString(), QStringLiteral("sk-sluice-secret"));
         QCOMPARE(source.edits.last().body,
                  QJsonObject({{"user", "dave"}, {"create_user", true}, {"tier", "pro"}}));
+
+        // A user's name and email: one edit of the user, both values trimmed.
+        source.editResult = {{"id", 3}, {"name", "caroline"}, {"email", "c@example.com"}};
+        const int t3 = editor.setUserIdentity("carol", " caroline ", " c@example.com ");
+        QVERIFY(finished.wait());
+        QCOMPARE(finished.last().at(0).toInt(), t3);
+        QCOMPARE(finished.last().at(1).toBool(), true);
+        QCOMPARE(finished.last().at(3).toMap().value("name").toString(),
+                 QStringLiteral("caroline"));
+        QCOMPARE(source.edits.last().kind, DashboardEdit::Kind::UpdateUser);
+        QCOMPARE(source.edits.last().target, QStringLiteral("carol"));
+        QCOMPARE(source.edits.last().body,
+                 QJsonObject({{"name", "caroline"}, {"email", "c@example.com"}}));
+        // An empty email removes it; a refusal comes back with the service's words.
+        const int changedBefore = int(changed.count());
+        source.editError = QStringLiteral("name must be 1 to 64 characters, got \"\"");
+        editor.setUserIdentity("carol", "", "");
+        QVERIFY(finished.wait());
+        QCOMPARE(finished.last().at(1).toBool(), false);
+        QCOMPARE(editor.lastError(), source.editError);
+        QCOMPARE(source.edits.last().body, QJsonObject({{"name", ""}, {"email", ""}}));
+        QCOMPARE(changed.count(), changedBefore);  // nothing saved, nothing reloads
+        source.editError.clear();
     }
 
     void editorWithoutSourceFails()
