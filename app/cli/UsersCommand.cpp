@@ -38,6 +38,7 @@ CliGroup UsersCommand::group() const
     QList<CliFlag> addFlags = {{QStringLiteral("tier")}, {QStringLiteral("email")}, {kJson, false}};
     addFlags += LimitFlags::flags();
     QList<CliFlag> setFlags = addFlags;
+    setFlags.append({QStringLiteral("rename")});
     return CliGroup(
         QStringLiteral("users"),
         QStringLiteral("Users own API keys; their tier and limit overrides bound the requests of "
@@ -80,12 +81,14 @@ CliGroup UsersCommand::group() const
              {{kJson, false}},
              jsonHelp,
              [this](const CliArgs &a) { return setStatus(a, true); }},
-            {QStringLiteral("set"), QStringLiteral("NAME [--tier T] [--email E] [limits] [--json]"),
-             QStringLiteral("change a user's tier, email or limit overrides"),
+            {QStringLiteral("set"),
+             QStringLiteral("NAME [--rename NEW] [--tier T] [--email E] [limits] [--json]"),
+             QStringLiteral("change a user's name, tier, email or limit overrides"),
              QStringLiteral("Changes the user NAME. Only the options given are changed; a limit "
                             "set to \"inherit\" (or \"\")\ngoes back to the tier's value."),
              setFlags,
-             QStringLiteral("  --tier T                move the user to tier T\n"
+             QStringLiteral("  --rename NEW            new name (the id, keys and usage stay)\n"
+                            "  --tier T                move the user to tier T\n"
                             "  --email E               contact address (\"\" removes it)\n") +
                  jsonHelp + u'\n' + LimitFlags::helpText(),
              [this](const CliArgs &a) { return set(a); }},
@@ -201,10 +204,13 @@ int UsersCommand::set(const CliArgs &args) const
         patch.tier = args.value(QStringLiteral("tier"));
     if (args.has(QStringLiteral("email")))
         patch.email = args.value(QStringLiteral("email"));
-    if (!patch.tier && !patch.email && patch.limits.isEmpty() && patch.clearLimits.isEmpty()) {
+    if (args.has(QStringLiteral("rename")))
+        patch.name = args.value(QStringLiteral("rename"));
+    if (!patch.name && !patch.tier && !patch.email && patch.limits.isEmpty() &&
+        patch.clearLimits.isEmpty()) {
         return CliIo::usageError(
-            QStringLiteral("nothing to change: give --tier, --email or a limit option (see "
-                           "sluice users set --help)"));
+            QStringLiteral("nothing to change: give --rename, --tier, --email or a limit option "
+                           "(see sluice users set --help)"));
     }
 
     CliSession session(m_config);

@@ -497,8 +497,21 @@ void TestAdminApi::users()
     QVERIFY(admin.get("/admin/v1/users/alice").json()["email"].isNull());
     VERIFY_ERROR(admin.patch("/admin/v1/users/alice", R"({"status":"gone"})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("status"));
-    VERIFY_ERROR(admin.patch("/admin/v1/users/alice", R"({"name":"alice2"})"), 400,
+    // Renaming: the same rules as a new user's name, never onto another user's; the id (and
+    // with it keys, usage and limits) stays.
+    VERIFY_ERROR(admin.patch("/admin/v1/users/alice", R"({"name":"bob"})"), 409,
+                 QStringLiteral("conflict"), QStringLiteral("name"));
+    VERIFY_ERROR(admin.patch("/admin/v1/users/alice", R"({"name":"has space"})"), 400,
                  QStringLiteral("invalid_value"), QStringLiteral("name"));
+    VERIFY_ERROR(admin.patch("/admin/v1/users/alice", R"({"name":""})"), 400,
+                 QStringLiteral("invalid_value"), QStringLiteral("name"));
+    const qint64 aliceId = admin.get("/admin/v1/users/alice").json()["id"].toInteger();
+    r = admin.patch("/admin/v1/users/alice", R"({"name":"alice2"})");
+    VERIFY_STATUS(r, 200);
+    QCOMPARE(r.json()["id"].toInteger(), aliceId);
+    VERIFY_ERROR(admin.get("/admin/v1/users/alice"), 404, QStringLiteral("not_found"),
+                 QStringLiteral("user"));
+    VERIFY_STATUS(admin.patch("/admin/v1/users/alice2", R"({"name":"alice"})"), 200);
     VERIFY_ERROR(admin.patch("/admin/v1/users/nobody", R"({"tier":"pro"})"), 404,
                  QStringLiteral("not_found"), QStringLiteral("user"));
 

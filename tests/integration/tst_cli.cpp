@@ -522,6 +522,16 @@ void TestCli::users()
     QCOMPARE(r.json().toObject().value("status").toString(), QStringLiteral("active"));
     r = cli({"users", "set", "alice", "--email", "", "--json"});
     CLI_OK(r);
+
+    // Renaming keeps the id; another user's name or an invalid one is refused (exit 2).
+    const qint64 aliceId = r.json().toObject().value("id").toInteger();
+    CLI_FAILS(cli({"users", "set", "alice", "--rename", "bob"}), 2);
+    CLI_FAILS(cli({"users", "set", "alice", "--rename", "has space"}), 2);
+    r = cli({"users", "set", "alice", "--rename", "alice.smith", "--json"});
+    CLI_OK(r);
+    QCOMPARE(r.json().toObject().value("name").toString(), QStringLiteral("alice.smith"));
+    QCOMPARE(r.json().toObject().value("id").toInteger(), aliceId);
+    CLI_FAILS(cli({"users", "set", "alice", "--tier", "pro"}), 2);
 }
 
 void TestCli::keysCreate()
