@@ -56,14 +56,20 @@ Item {
     readonly property alias userDialog: userDialog
 
     function openCreate(userName) { createDialog.openFor(userName) }
-    function editUser(name, email) { userDialog.openFor(name, email) }
+    // The user's name, email, tier and own limits (users with keys have no row of their own).
+    function editUser(name, email, tier, overrides) {
+        userDialog.openFor(name, email, tier || "", overrides || ({}))
+    }
     // One menu for all rows, holding what it acts on from the moment it opens.
-    function openRowMenu(button, canRevoke, keyId, owner, userName, userEmail) {
+    function openRowMenu(button, canRevoke, keyId, owner, userName, userEmail, userTier,
+                         userOverrides) {
         rowMenu.canRevoke = canRevoke
         rowMenu.keyId = keyId
         rowMenu.owner = owner
         rowMenu.userName = userName
         rowMenu.userEmail = userEmail
+        rowMenu.userTier = userTier
+        rowMenu.userOverrides = userOverrides
         const at = button.mapToItem(page, 0, button.height)
         rowMenu.x = at.x + button.width - rowMenu.width
         rowMenu.y = at.y
@@ -74,6 +80,8 @@ Item {
         id: userDialog
         objectName: "userDialog"
         dashboard: page.dashboard
+        tierNames: page.keys.tierNames
+        limitFields: page.limitFields
         parent: Overlay.overlay
     }
     Menu {
@@ -83,9 +91,12 @@ Item {
         property string owner
         property string userName
         property string userEmail
+        property string userTier
+        property var userOverrides: ({})
         MenuItem {
-            text: "Edit user " + rowMenu.userName + "…"
-            onTriggered: page.editUser(rowMenu.userName, rowMenu.userEmail)
+            text: "Edit user " + rowMenu.userName + " (tier, limits)…"
+            onTriggered: page.editUser(rowMenu.userName, rowMenu.userEmail, rowMenu.userTier,
+                                       rowMenu.userOverrides)
         }
         MenuItem {
             text: "Add a key for " + rowMenu.userName + "…"
@@ -333,11 +344,12 @@ Item {
                         Accessible.role: Accessible.Button
                         Accessible.name: "Edit user " + row.userName
                         Accessible.description: row.userEmail !== "" ? row.userEmail : "no email"
-                        onClicked: page.editUser(row.userName, row.userEmail)
+                        onClicked: page.editUser(row.userName, row.userEmail, row.userTier,
+                                                 row.userOverrides)
                         ToolTip.visible: hovered
                         ToolTip.delay: 600
                         ToolTip.text: row.userName + (row.userEmail !== "" ? " <" + row.userEmail + ">" : "")
-                                      + " · click to edit the name and email"
+                                      + " · click to edit the user: name, email, tier and limits"
                         background: Rectangle {
                             radius: 3
                             color: userButton.hovered ? Theme.selection : "transparent"
@@ -473,7 +485,8 @@ Item {
                         text: "⋯"
                         Accessible.name: "Actions for " + row.owner
                         onClicked: page.openRowMenu(this, row.isKey && row.status === "active", String(row.keyId),
-                                                    row.owner, row.userName, row.userEmail)
+                                                    row.owner, row.userName, row.userEmail,
+                                                    row.userTier, row.userOverrides)
                     }
                 }
                 MouseArea {

@@ -49,7 +49,13 @@ TextField {
     onOwnTextChanged: if (!activeFocus && ticket < 0) text = ownText
     onAccepted: commit()
     onEditingFinished: if (text !== ownText && ticket < 0 && error === "") commit()
-    Keys.onEscapePressed: revert()
+    // Escape reverts an edit; with nothing to revert it goes on (a dialog around closes).
+    Keys.onEscapePressed: (event) => {
+        if (text !== ownText || error !== "")
+            revert()
+        else
+            event.accepted = false
+    }
 
     function revert() {
         text = ownText

@@ -180,6 +180,54 @@ Item {
             compare(testSource.editCount(), before + 2)
         }
 
+        function test_userDialogEditsTierAndLimits() {
+            const dialog = page.userDialog
+            // From the key row's user cell: the dialog carries the user's tier and own limits.
+            mouseClick(findChild(page, "userButton:sk-sluice-AAAA"))
+            tryCompare(dialog, "opened", true)
+            const tier = findChild(dialog.contentItem, "userTierBox")
+            const rps = findChild(dialog.contentItem, "userLimitField:requests_per_second")
+            const rpm = findChild(dialog.contentItem, "userLimitField:requests_per_minute")
+            verify(tier && rps && rpm)
+            compare(tier.currentText, dialog.userTier)
+            verify(dialog.userTier !== "")
+            const before = testSource.editCount()
+
+            // A limit: one edit of the user, on Enter.
+            rps.forceActiveFocus()
+            rps.text = "5"
+            keyClick(Qt.Key_Return)
+            tryCompare(rps, "ticket", -1)
+            compare(testSource.editCount(), before + 1)
+            compare(testSource.lastEdit().kind, 3)  // UpdateUser
+            compare(testSource.lastEdit().target, "alice")
+            compare(testSource.lastEdit().body.requests_per_second, 5)
+
+            // A refused limit keeps the text and shows the service's message on the field.
+            testSource.setEditError("requests_per_minute must be a non-negative integer, got -1")
+            rpm.forceActiveFocus()
+            rpm.text = "-1"
+            keyClick(Qt.Key_Return)
+            tryVerify(() => rpm.error !== "", 5000)
+            compare(rpm.text, "-1")
+            testSource.setEditError("")
+
+            // The tier: saved when picked.
+            const other = tier.model.find(n => n !== dialog.userTier)
+            tier.currentIndex = tier.model.indexOf(other)
+            tier.activated(tier.currentIndex)
+            tryCompare(dialog, "tierTicket", -1)
+            compare(testSource.lastEdit().kind, 3)
+            compare(testSource.lastEdit().body.tier, other)
+            compare(dialog.error, "")
+            // Escape in a field reverts it first; the next one closes the dialog.
+            rpm.forceActiveFocus()
+            keyClick(Qt.Key_Escape)
+            compare(rpm.error, "")
+            keyClick(Qt.Key_Escape)
+            tryCompare(dialog, "visible", false)
+        }
+
         function test_tabOrder() {
             const search = findChild(page, "keysSearch")
             search.forceActiveFocus()
