@@ -3,19 +3,42 @@
 #include "CounterFamily.h"
 #include "MetricsRegistry.h"
 
+#include <mutex>
+
 namespace sluice {
 namespace {
+
+// "key-rps", "user-monthly-tokens"...: made once per scope and kind, then handed out as raw
+// views of that text (no allocation, no shared reference count for the workers to contend on)
+// instead of being concatenated for each request.
+QByteArray ruleName(LimitScope scope, LimitKind kind, const char *suffix)
+{
+    constexpr int kScopes = int(LimitScope::Upstream) + 1;
+    constexpr int kKinds = int(LimitKind::Concurrency) + 1;
+    struct Table
+    {
+        QByteArray names[kScopes][kKinds];
+        std::once_flag filled[kScopes][kKinds];
+    };
+    static Table table;
+    const int s = int(scope);
+    const int k = int(kind);
+    std::call_once(table.filled[s][k], [&] {
+        table.names[s][k] = QByteArray(LimitRule::scopeName(scope)) + '-' + suffix;
+    });
+    const QByteArray &name = table.names[s][k];
+    return QByteArray::fromRawData(name.constData(), name.size());
+}
 
 // `keyOf` turns a suffix ("rps") into the store key of the rule.
 template <typename KeyOf>
 void addRules(std::vector<LimitRule> &out, LimitScope scope, const KeyOf &keyOf,
               const EffectiveLimits &l, bool countsTokens)
 {
-    const QByteArray scopeName = LimitRule::scopeName(scope);
     const auto add = [&](LimitKind kind, const char *suffix, double limit, double burst = 0) {
         LimitRule r;
         r.key = keyOf(suffix);
-        r.name = scopeName + '-' + suffix;
+        r.name = ruleName(scope, kind, suffix);
         r.scope = scope;
         r.kind = kind;
         r.limit = limit;

@@ -290,11 +290,17 @@ HttpResponse ServerConnection::errorResponse(const HttpRequest &request, int sta
 // ---- output ------------------------------------------------------------------------------
 
 QByteArray ServerConnection::serializeHead(ResponseSlot &slot, int status,
-                                           const HttpHeaders &headers, qint64 contentLength)
+                                           const HttpHeaders &headers, qint64 contentLength,
+                                           qsizetype bodyBytes)
 {
     slot.status = status;
+    // One allocation for the head and the body that follows it: a proxied answer carries some
+    // twenty headers, and growing the buffer piece by piece showed in profiles.
+    qsizetype size = 160 + slot.requestId.size() + bodyBytes;
+    for (const auto &[name, value] : headers.fields())
+        size += name.size() + value.size() + 4;
     QByteArray out;
-    out.reserve(256);
+    out.reserve(size);
     out += "HTTP/1.1 ";
     out += QByteArray::number(status);
     out += ' ';
@@ -336,7 +342,8 @@ void ServerConnection::sendResponse(ResponseSlot &slot, const HttpResponse &resp
 {
     const bool withBody = !slot.headRequest && !bodyForbidden(response.status);
     QByteArray out = serializeHead(slot, response.status, response.headers,
-                                   bodyForbidden(response.status) ? -1 : response.body.size());
+                                   bodyForbidden(response.status) ? -1 : response.body.size(),
+                                   withBody ? response.body.size() : 0);
     if (withBody)
         out += response.body;
     slot.state = ResponseSlot::State::Done;

@@ -67,8 +67,9 @@ private:
     void reject(int status, QByteArrayView message, QByteArrayView code);
     HttpResponse errorResponse(const HttpRequest &request, int status, QByteArrayView code,
                                QByteArrayView message) const;
+    // `bodyBytes`: room reserved after the head for a body the caller appends.
     QByteArray serializeHead(ResponseSlot &slot, int status, const HttpHeaders &headers,
-                             qint64 contentLength);
+                             qint64 contentLength, qsizetype bodyBytes = 0);
     void output(ResponseSlot &slot, QByteArray bytes);
     void writeSocket(const QByteArray &bytes);
     void complete(ResponseSlot &slot);
