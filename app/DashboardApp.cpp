@@ -53,12 +53,16 @@ bool DashboardApp::show(QString *error)
         {{QStringLiteral("dashboard"), QVariant::fromValue(m_dashboard.get())},
          {QStringLiteral("settings"), QVariant::fromValue(m_settings.get())},
          {QStringLiteral("trayAvailable"), m_tray->available()}});
+    // Collected only while loading, for the error message: the list lives on this stack frame,
+    // so the connection must not outlive it (later warnings still go to the log).
     QStringList warnings;
-    connect(m_engine.get(), &QQmlEngine::warnings, this, [&warnings](const QList<QQmlError> &list) {
-        for (const QQmlError &e : list)
-            warnings.append(e.toString());
-    });
+    const QMetaObject::Connection collecting = connect(m_engine.get(), &QQmlEngine::warnings, this,
+                                                       [&warnings](const QList<QQmlError> &list) {
+                                                           for (const QQmlError &e : list)
+                                                               warnings.append(e.toString());
+                                                       });
     m_engine->load(QUrl(QStringLiteral("qrc:/qt/qml/Sluice/Dashboard/Main.qml")));
+    disconnect(collecting);
     m_window = m_engine->rootObjects().isEmpty()
                    ? nullptr
                    : qobject_cast<QQuickWindow *>(m_engine->rootObjects().first());

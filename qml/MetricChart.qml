@@ -114,14 +114,24 @@ ChartView {
         id: tip
         visible: false
     }
-    Label {
+    // On a plate of its own: over the grid lines and axis labels the text would be hard to read.
+    Rectangle {
         anchors.centerIn: parent
-        width: parent.width * 0.8
+        width: parent.width * 0.7
+        height: emptyLabel.height + 2 * Theme.s2
         visible: !chart.model.hasTraffic
-        text: chart.emptyText
-        wrapMode: Text.WordWrap
-        horizontalAlignment: Text.AlignHCenter
-        color: Theme.textMuted
-        font.pixelSize: Theme.fontBody
+        radius: Theme.radius
+        color: Theme.surface
+        border.color: Theme.border
+        Label {
+            id: emptyLabel
+            anchors.centerIn: parent
+            width: parent.width - 2 * Theme.s3
+            text: chart.emptyText
+            wrapMode: Text.WordWrap
+            horizontalAlignment: Text.AlignHCenter
+            color: Theme.textMuted
+            font.pixelSize: Theme.fontBody
+        }
     }
 }

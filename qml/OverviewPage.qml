@@ -31,6 +31,7 @@ ScrollView {
                         text: modelData + " min"
                         checkable: true
                         checked: page.model.rangeMinutes === modelData
+                        highlighted: checked  // the chosen range stands out in both themes
                         onClicked: page.model.rangeMinutes = modelData
                         Accessible.name: "Show the last " + modelData + " minutes"
                     }

@@ -244,6 +244,11 @@ private slots:
         command("quit");
         QVERIFY2(m_gw->waitForExit(30000), m_gw->why());
         QVERIFY2(m_gw->exitedWith(0), m_gw->why());
+        // Every page was shown with live data: no QML warning (binding loop, undefined value,
+        // type error) may have been logged on the way.
+        const QStringList qmlWarnings =
+            m_gw->logLines().filter(QStringLiteral("qrc:/qt/qml/Sluice/"));
+        QVERIFY2(qmlWarnings.isEmpty(), qPrintable(qmlWarnings.join(u'\n')));
     }
 };
 
