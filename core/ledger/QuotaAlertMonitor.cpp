@@ -2,13 +2,12 @@
 
 #include "LogCategories.h"
 #include "MetricsRegistry.h"
+#include "WriterThread.h"
 
 #include <QHash>
 #include <QSqlQuery>
-#include <QThread>
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <mutex>
 #include <shared_mutex>
 #include <vector>
@@ -51,7 +50,7 @@ QString formatAmount(double v)
 
 }  // namespace
 
-struct QuotaAlertMonitor::Impl
+struct QuotaAlertMonitor::Impl : WriterThread::Hooks
 {
     Impl(const DatabaseUrl &u, Options o, MetricsRegistry &metrics)
         : url(u),
@@ -59,14 +58,24 @@ struct QuotaAlertMonitor::Impl
           raisedTotal(metrics.counter("gateway_quota_alerts_total",
                                       "Monthly quota alerts raised, by whose quota (user, key) "
                                       "and threshold (80, 100).",
-                                      {"scope", "threshold"}))
+                                      {"scope", "threshold"})),
+          writer(*this, QStringLiteral("db-alerts"), url, QStringLiteral("ledger"),
+                 options.queryObserver)
     {
         options.retryIntervalMs = std::max(1, options.retryIntervalMs);
         options.maxPending = std::max(1, options.maxPending);
     }
 
-    void run();
-    bool write(std::vector<QuotaAlert> &rows, QString *error);
+    // WriterThread::Hooks
+    bool due() const override;
+    qint64 waitMs() const override;
+    void take() override { taken = queue; }  // kept in the queue until written
+    bool write(bool stop, QString *error) override;
+    void record(bool ok) override;
+    void finished() override;
+
+    DatabaseConnection &conn() { return writer.connection(); }
+    bool writeRows(const std::vector<QuotaAlert> &rows, QString *error);
 
     const DatabaseUrl url;
     Options options;
@@ -77,39 +86,25 @@ struct QuotaAlertMonitor::Impl
     QHash<QuotaKey, quint8> raised;
     qint64 latestMonth = 0;
 
-    // Shared between observe()/flush() and the writer, under `mutex`.
-    std::mutex mutex;
-    std::condition_variable wake;
-    std::condition_variable served;
-    std::vector<QuotaAlert> queue;
-    quint64 flushRequested = 0;
-    quint64 flushServed = 0;
-    bool lastWriteOk = true;
-    QString lastError;
-    bool failing = false;
-    bool stopping = false;
+    WriterThread writer;  // "db-alerts"
 
-    std::unique_ptr<QThread> thread;
-    std::unique_ptr<DatabaseConnection> conn;  // the writer thread's own
+    // Shared between observe()/flush() and the writer, under writer.mutex().
+    std::vector<QuotaAlert> queue;
+    bool failing = false;
+
+    std::vector<QuotaAlert> taken;  // the writer thread's own: this cycle's copy of the queue
 };
 
 QuotaAlertMonitor::QuotaAlertMonitor(const DatabaseUrl &url, Options options,
                                      MetricsRegistry &metrics, QObject *parent)
     : QObject(parent), d(std::make_unique<Impl>(url, std::move(options), metrics))
 {
-    d->thread.reset(QThread::create([impl = d.get()] { impl->run(); }));
-    d->thread->setObjectName(QStringLiteral("db-alerts"));
-    d->thread->start();
+    d->writer.start();
 }
 
 QuotaAlertMonitor::~QuotaAlertMonitor()
 {
-    {
-        std::lock_guard lock(d->mutex);
-        d->stopping = true;
-    }
-    d->wake.notify_one();
-    d->thread->wait();
+    d->writer.stop();
 }
 
 QString QuotaAlertMonitor::monthText(qint64 monthIndex)
@@ -220,14 +215,14 @@ void QuotaAlertMonitor::raise(const Usage &u, int thresholdPercent)
                     formatAmount(a.limit));
     d->raisedTotal.inc({u.scope, QByteArray::number(thresholdPercent)});
     {
-        std::lock_guard lock(d->mutex);
+        std::lock_guard lock(d->writer.mutex());
         if (qsizetype(d->queue.size()) < d->options.maxPending)
             d->queue.push_back(a);
         else
             qCWarning(lcLedger) << "quota alert row not stored: too many rows are waiting for "
                                    "the ledger database";
     }
-    d->wake.notify_one();
+    d->writer.wake();
     // Emitted on this object's thread; dropped with the event if the object is gone by then.
     QMetaObject::invokeMethod(
         this, [this, a] { emit alertRaised(a); }, Qt::QueuedConnection);
@@ -235,84 +230,64 @@ void QuotaAlertMonitor::raise(const Usage &u, int thresholdPercent)
 
 bool QuotaAlertMonitor::flush(QString *error)
 {
-    std::unique_lock lock(d->mutex);
+    std::unique_lock lock(d->writer.mutex());
     if (d->queue.empty())
         return true;
-    const quint64 request = ++d->flushRequested;
-    d->wake.notify_one();
-    d->served.wait(lock, [&] { return d->flushServed >= request; });
-    if (d->lastWriteOk)
-        return true;
-    if (error)
-        *error = d->lastError;
-    return false;
+    return d->writer.flushAndWait(lock, error);
 }
 
 // ---- the writer thread ----
 
-void QuotaAlertMonitor::Impl::run()
+bool QuotaAlertMonitor::Impl::due() const
 {
-    conn = std::make_unique<DatabaseConnection>(url, QStringLiteral("ledger"));
-    conn->setQueryObserver(options.queryObserver);
-    std::unique_lock lock(mutex);
-    for (;;) {
-        // New rows wake the writer at once, unless writes are failing: then only the retry
-        // interval does (or flush() and shutdown).
-        auto due = [this] {
-            return stopping || flushRequested > flushServed || (!failing && !queue.empty());
-        };
-        if (!due()) {
-            if (failing)
-                wake.wait_for(lock, std::chrono::milliseconds(options.retryIntervalMs), due);
-            else
-                wake.wait(lock, due);
-        }
-        const bool stop = stopping;
-        const quint64 request = flushRequested;
-        std::vector<QuotaAlert> rows = queue;  // kept in the queue until written
-        lock.unlock();
+    // New rows wake the writer at once, unless writes are failing: then only the retry interval
+    // does (or flush() and shutdown).
+    return !failing && !queue.empty();
+}
 
-        QString error;
-        bool ok = true;
-        if (!rows.empty()) {
-            const bool wasOpen = conn->isOpen();
-            ok = write(rows, &error);
-            if (!ok && (wasOpen || stop))
-                ok = write(rows, &error);
-        }
-        if (!ok && !failing)
-            qCWarning(lcLedger).noquote()
-                << QStringLiteral("cannot write quota alerts: %1; retrying every %2 ms")
-                       .arg(error)
-                       .arg(options.retryIntervalMs);
-        else if (ok && failing)
-            qCInfo(lcLedger) << "quota alert rows written again";
+qint64 QuotaAlertMonitor::Impl::waitMs() const
+{
+    return failing ? options.retryIntervalMs : -1;
+}
 
-        lock.lock();
-        failing = !ok;
-        if (ok)
-            queue.erase(queue.begin(), queue.begin() + qsizetype(rows.size()));
-        flushServed = request;
-        lastWriteOk = ok;
-        lastError = ok ? QString() : error;
-        served.notify_all();
-        if (stop)
-            break;
-    }
+bool QuotaAlertMonitor::Impl::write(bool stop, QString *error)
+{
+    const bool ok =
+        taken.empty() || writer.attempt(
+                             stop, [this](QString *e) { return writeRows(taken, e); }, error);
+    if (!ok && !failing)
+        qCWarning(lcLedger).noquote()
+            << QStringLiteral("cannot write quota alerts: %1; retrying every %2 ms")
+                   .arg(*error)
+                   .arg(options.retryIntervalMs);
+    else if (ok && failing)
+        qCInfo(lcLedger) << "quota alert rows written again";
+    return ok;
+}
+
+void QuotaAlertMonitor::Impl::record(bool ok)
+{
+    failing = !ok;
+    if (ok)
+        queue.erase(queue.begin(), queue.begin() + qsizetype(taken.size()));
+    taken.clear();
+}
+
+void QuotaAlertMonitor::Impl::finished()
+{
+    std::unique_lock lock(writer.mutex());
     const size_t lost = queue.size();
     lock.unlock();
     if (lost > 0)
         qCCritical(lcLedger).noquote()
-            << lost << "quota alert rows could not be written at shutdown:" << lastError;
-    conn->close();
-    conn.reset();
+            << lost << "quota alert rows could not be written at shutdown:" << writer.lastError();
 }
 
-bool QuotaAlertMonitor::Impl::write(std::vector<QuotaAlert> &rows, QString *error)
+bool QuotaAlertMonitor::Impl::writeRows(const std::vector<QuotaAlert> &rows, QString *error)
 {
-    if (!conn->isOpen() && !conn->open(error))
+    if (!conn().isOpen() && !conn().open(error))
         return false;
-    bool ok = conn->beginTransaction(error);
+    bool ok = conn().beginTransaction(error);
     // DO NOTHING: another gateway on the same database may have raised the same alert (the
     // unique index keeps one row per principal, limit, month and threshold).
     const QString sql = QStringLiteral(
@@ -321,7 +296,7 @@ bool QuotaAlertMonitor::Impl::write(std::vector<QuotaAlert> &rows, QString *erro
     for (const QuotaAlert &a : rows) {
         if (!ok)
             break;
-        ok = conn->exec(
+        ok = conn().exec(
             sql,
             {a.at.toUTC().toString(Qt::ISODateWithMs), a.month, QString::fromLatin1(a.scope),
              a.userId, a.keyId > 0 ? QVariant(a.keyId) : QVariant(QMetaType::fromType<qint64>()),
@@ -329,11 +304,11 @@ bool QuotaAlertMonitor::Impl::write(std::vector<QuotaAlert> &rows, QString *erro
             error);
     }
     if (ok)
-        ok = conn->commit(error);
+        ok = conn().commit(error);
     if (!ok) {
-        if (conn->isOpen())
-            conn->rollback(nullptr);
-        conn->close();
+        if (conn().isOpen())
+            conn().rollback(nullptr);
+        conn().close();
     }
     return ok;
 }

@@ -2,16 +2,14 @@
 
 #include "LogCategories.h"
 #include "MetricsRegistry.h"
+#include "WriterThread.h"
 
 #include <QDeadlineTimer>
 #include <QSqlQuery>
-#include <QThread>
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <tuple>
 #include <vector>
@@ -106,7 +104,7 @@ using DailyKey = std::tuple<QString, qint64, qint64, QString>;
 
 }  // namespace
 
-struct UsageLedger::Impl
+struct UsageLedger::Impl : WriterThread::Hooks
 {
     Impl(const DatabaseUrl &u, Options o, MetricsRegistry &metrics)
         : url(u),
@@ -116,7 +114,9 @@ struct UsageLedger::Impl
                                   "unwritten at shutdown.")),
           written(metrics.counter("gateway_ledger_rows_written_total",
                                   "Usage rows written to the ledger database.")),
-          depth(std::make_shared<std::atomic<qint64>>(0))
+          depth(std::make_shared<std::atomic<qint64>>(0)),
+          writer(*this, QStringLiteral("db-ledger"), url, QStringLiteral("ledger"),
+                 options.queryObserver)
     {
         options.batchSize = std::max(1, options.batchSize);
         options.flushIntervalMs = std::max(1, options.flushIntervalMs);
@@ -131,7 +131,15 @@ struct UsageLedger::Impl
                                  });
     }
 
-    void run();
+    // WriterThread::Hooks
+    void started() override;
+    bool due() const override;
+    qint64 waitMs() const override;
+    void take() override;
+    bool write(bool stop, QString *error) override;
+    void finished() override;
+
+    DatabaseConnection &conn() { return writer.connection(); }
     bool writeAll(QString *error);
     bool writeBatch(qsizetype begin, qsizetype end, QString *error);
     // Runs `rows` rows through multi-row statements of at most kRowsPerStatement rows; the
@@ -151,28 +159,22 @@ struct UsageLedger::Impl
     CounterFamily &written;
     std::shared_ptr<std::atomic<qint64>> depth;
 
-    // Shared between record()/flush() and the writer, under `mutex`.
-    mutable std::mutex mutex;
-    std::condition_variable wake;    // the writer waits on it
-    std::condition_variable served;  // flush() waits on it
+    WriterThread writer;  // "db-ledger"
+
+    // Shared between record()/flush() and the writer, under writer.mutex().
     std::vector<UsageRecord> queue;
     qint64 queued = 0;     // accepted and not yet written: queue + the writer's pending rows
     qint64 accepted = 0;   // ever accepted
     qint64 committed = 0;  // ever written (rows are written in the order accepted)
-    quint64 flushRequested = 0;
-    quint64 flushServed = 0;
-    QString lastError;
-    bool stopping = false;
     std::atomic<bool> dropping{false};  // a drop streak is on (logged once)
     std::atomic<qint64> droppedInStreak{0};
 
     // The writer thread's own.
-    std::unique_ptr<QThread> thread;
-    std::unique_ptr<DatabaseConnection> conn;
     // Statements of kRowsPerStatement rows, kept prepared between batches.
     std::unique_ptr<PreparedStatement> insertFull;
     std::unique_ptr<PreparedStatement> upsertFull;
     std::vector<UsageRecord> pending;  // taken from the queue, not yet written (oldest first)
+    qint64 queuedAtTake = 0;           // `queued` when the cycle took the queue
     bool failing = false;
     QDeadlineTimer nextPrune{0};
 };
@@ -181,24 +183,17 @@ UsageLedger::UsageLedger(const DatabaseUrl &url, Options options, MetricsRegistr
                          QObject *parent)
     : QObject(parent), d(std::make_unique<Impl>(url, std::move(options), metrics))
 {
-    d->thread.reset(QThread::create([impl = d.get()] { impl->run(); }));
-    d->thread->setObjectName(QStringLiteral("db-ledger"));
-    d->thread->start();
+    d->writer.start();
 }
 
 UsageLedger::~UsageLedger()
 {
-    {
-        std::lock_guard lock(d->mutex);
-        d->stopping = true;
-    }
-    d->wake.notify_one();
-    d->thread->wait();
+    d->writer.stop();
 }
 
 void UsageLedger::record(UsageRecord record)
 {
-    std::unique_lock lock(d->mutex);
+    std::unique_lock lock(d->writer.mutex());
     if (d->queued >= d->options.maxQueue) {
         lock.unlock();
         d->dropped.inc();
@@ -218,97 +213,91 @@ void UsageLedger::record(UsageRecord record)
     const bool wakeWriter = d->queue.size() == size_t(d->options.batchSize);
     lock.unlock();
     if (wakeWriter)
-        d->wake.notify_one();
+        d->writer.wake();
 }
 
 bool UsageLedger::flush(QString *error)
 {
-    std::unique_lock lock(d->mutex);
+    std::unique_lock lock(d->writer.mutex());
     const qint64 target = d->accepted;
     if (d->committed >= target)
         return true;
-    const quint64 request = ++d->flushRequested;
-    d->wake.notify_one();
     // One write attempt of everything queued: it succeeds, or fails and says why; never waits
     // for a database that stays down.
-    d->served.wait(lock, [&] { return d->flushServed >= request; });
+    d->writer.flushAndWait(lock);
     if (d->committed >= target)
         return true;
+    const QString &lastError = d->writer.lastError();
     if (error)
-        *error =
-            d->lastError.isEmpty() ? QStringLiteral("usage rows are still queued") : d->lastError;
+        *error = lastError.isEmpty() ? QStringLiteral("usage rows are still queued") : lastError;
     return false;
 }
 
 qint64 UsageLedger::queueDepth() const
 {
-    std::lock_guard lock(d->mutex);
+    std::lock_guard lock(d->writer.mutex());
     return d->queued;
 }
 
 // ---- the writer thread ----
 
-void UsageLedger::Impl::run()
+void UsageLedger::Impl::started()
 {
-    conn = std::make_unique<DatabaseConnection>(url, QStringLiteral("ledger"));
-    conn->setQueryObserver(options.queryObserver);
     qCDebug(lcLedger).noquote() << "usage ledger writer started on" << url.redacted();
     pruneIfDue();
+}
 
-    std::unique_lock lock(mutex);
-    for (;;) {
-        // While writes fail, a full batch does not trigger a retry: only the interval does (or
-        // flush() and shutdown), so a database that is down is not hammered.
-        auto due = [this] {
-            return stopping || flushRequested > flushServed ||
-                   (!failing && queue.size() >= size_t(options.batchSize));
-        };
-        if (!due()) {
-            const qint64 untilPrune = options.retentionDays > 0 ? nextPrune.remainingTime() : -1;
-            qint64 waitMs = options.flushIntervalMs;
-            if (untilPrune >= 0)
-                waitMs = std::min(waitMs, untilPrune);
-            wake.wait_for(lock, std::chrono::milliseconds(waitMs), due);
-        }
-        const bool stop = stopping;
-        const quint64 request = flushRequested;
-        if (!queue.empty()) {
-            std::move(queue.begin(), queue.end(), std::back_inserter(pending));
-            queue.clear();
-        }
-        const qint64 before = queued;
-        lock.unlock();
+bool UsageLedger::Impl::due() const
+{
+    // While writes fail, a full batch does not trigger a retry: only the interval does (or
+    // flush() and shutdown), so a database that is down is not hammered.
+    return !failing && queue.size() >= size_t(options.batchSize);
+}
 
-        QString error;
-        const bool wasOpen = conn->isOpen();
-        bool ok = writeAll(&error);
-        // One more try at once on a fresh connection when an open one failed (a restarted
-        // database leaves it stale, and that is not worth a warning), and at shutdown.
-        if (!ok && (wasOpen || stop))
-            ok = writeAll(&error);
-        noteResult(ok, error, before);
-        if (!stop)
-            pruneIfDue();
+qint64 UsageLedger::Impl::waitMs() const
+{
+    const qint64 untilPrune = options.retentionDays > 0 ? nextPrune.remainingTime() : -1;
+    return untilPrune >= 0 ? std::min<qint64>(options.flushIntervalMs, untilPrune)
+                           : options.flushIntervalMs;
+}
 
-        lock.lock();
-        flushServed = request;
-        lastError = ok ? QString() : error;
-        served.notify_all();
-        if (stop)
-            break;
+void UsageLedger::Impl::take()
+{
+    if (!queue.empty()) {
+        std::move(queue.begin(), queue.end(), std::back_inserter(pending));
+        queue.clear();
     }
+    queuedAtTake = queued;
+}
+
+bool UsageLedger::Impl::write(bool stop, QString *error)
+{
+    const bool ok = writer.attempt(
+        stop, [this](QString *e) { return writeAll(e); }, error);
+    noteResult(ok, *error, queuedAtTake);
+    if (!stop)
+        pruneIfDue();
+    return ok;
+}
+
+void UsageLedger::Impl::finished()
+{
     const qint64 lost = qint64(pending.size());
-    queued -= lost;
-    setDepthLocked();
-    lock.unlock();
+    {
+        std::lock_guard lock(writer.mutex());
+        queued -= lost;
+        setDepthLocked();
+    }
     if (lost > 0) {
         dropped.inc({}, double(lost));
         qCCritical(lcLedger).noquote()
-            << lost << "usage rows could not be written at shutdown and are lost:" << lastError;
+            << lost
+            << "usage rows could not be written at shutdown and are lost:" << writer.lastError();
     }
     pending.clear();
-    closeConnection();
-    conn.reset();
+    // Prepared statements go before the connection, which the writer thread closes next.
+    insertFull.reset();
+    upsertFull.reset();
 }
 
 void UsageLedger::Impl::noteResult(bool ok, const QString &error, qint64 rowsBefore)
@@ -338,9 +327,9 @@ void UsageLedger::Impl::noteResult(bool ok, const QString &error, qint64 rowsBef
 
 bool UsageLedger::Impl::ensureOpen(QString *error)
 {
-    if (conn->isOpen())
+    if (conn().isOpen())
         return true;
-    return conn->open(error);
+    return conn().open(error);
 }
 
 void UsageLedger::Impl::closeConnection()
@@ -348,8 +337,7 @@ void UsageLedger::Impl::closeConnection()
     // Prepared queries belong to the connection and must go first.
     insertFull.reset();
     upsertFull.reset();
-    if (conn)
-        conn->close();
+    conn().close();
 }
 
 bool UsageLedger::Impl::writeAll(QString *error)
@@ -369,7 +357,7 @@ bool UsageLedger::Impl::writeAll(QString *error)
         const qint64 n = end - done;
         done = end;
         written.inc({}, double(n));
-        std::lock_guard lock(mutex);
+        std::lock_guard lock(writer.mutex());
         queued -= n;
         committed += n;
         setDepthLocked();
@@ -392,18 +380,18 @@ bool UsageLedger::Impl::execRows(std::unique_ptr<PreparedStatement> &full,
         const int n = int(chunkEnd - chunk);
         if (n == kRowsPerStatement) {
             if (!full) {
-                full = conn->prepareStatement(sqlFor(n), error);
+                full = conn().prepareStatement(sqlFor(n), error);
                 if (!full)
                     return false;
             }
-            if (!conn->execPrepared(*full, values, error))
+            if (!conn().execPrepared(*full, values, error))
                 return false;
             // Prepared for the next batch, but let the driver release the statement's state.
             if (full->query)
                 full->query->finish();
         } else {
-            const std::unique_ptr<PreparedStatement> q = conn->prepareStatement(sqlFor(n), error);
-            if (!q || !conn->execPrepared(*q, values, error))
+            const std::unique_ptr<PreparedStatement> q = conn().prepareStatement(sqlFor(n), error);
+            if (!q || !conn().execPrepared(*q, values, error))
                 return false;
         }
     }
@@ -414,10 +402,10 @@ bool UsageLedger::Impl::writeBatch(qsizetype begin, qsizetype end, QString *erro
 {
     if (!ensureOpen(error))
         return false;
-    if (!conn->beginTransaction(error))
+    if (!conn().beginTransaction(error))
         return false;
     auto fail = [this] {
-        conn->rollback(nullptr);
+        conn().rollback(nullptr);
         return false;
     };
 
@@ -460,7 +448,7 @@ bool UsageLedger::Impl::writeBatch(qsizetype begin, qsizetype end, QString *erro
             },
             error))
         return fail();
-    if (!conn->commit(error))
+    if (!conn().commit(error))
         return fail();
     return true;
 }
@@ -475,7 +463,7 @@ void UsageLedger::Impl::pruneIfDue()
     qint64 removed = 0;
     bool ok = ensureOpen(&error);
     while (ok) {
-        std::optional<QSqlQuery> q = conn->query(
+        std::optional<QSqlQuery> q = conn().query(
             QStringLiteral("DELETE FROM usage WHERE id IN (SELECT id FROM usage WHERE at < ? "
                            "ORDER BY id LIMIT %1)")
                 .arg(kPruneSlice),

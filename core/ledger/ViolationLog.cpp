@@ -2,15 +2,13 @@
 
 #include "LogCategories.h"
 #include "MetricsRegistry.h"
+#include "WriterThread.h"
 
 #include <QDateTime>
 #include <QHash>
 #include <QSqlQuery>
-#include <QThread>
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -78,7 +76,7 @@ QString upsertSql(int rows)
 
 }  // namespace
 
-struct ViolationLog::Impl
+struct ViolationLog::Impl : WriterThread::Hooks
 {
     Impl(const DatabaseUrl &u, Options o, MetricsRegistry &metrics)
         : url(u),
@@ -86,16 +84,26 @@ struct ViolationLog::Impl
           dropped(metrics.counter("gateway_rate_limit_violations_dropped_total",
                                   "Rate-limit denials missing from the violations table: more "
                                   "distinct rows in one write interval than the bound, or "
-                                  "still unwritten at shutdown."))
+                                  "still unwritten at shutdown.")),
+          writer(*this, QStringLiteral("db-violations"), url, QStringLiteral("ledger"),
+                 options.queryObserver)
     {
         options.flushIntervalMs = std::max(1, options.flushIntervalMs);
         options.maxEntries = std::max(1, options.maxEntries);
     }
 
-    void run();
+    // WriterThread::Hooks
+    void started() override;
+    qint64 waitMs() const override { return options.flushIntervalMs; }
+    void take() override;
+    bool write(bool stop, QString *error) override;
+    void record(bool ok) override;
+    void finished() override;
+
+    DatabaseConnection &conn() { return writer.connection(); }
     // Moves `live` into `pending`, within the bound; returns the denials that did not fit.
     qint64 mergeLive(Rows &live);
-    bool write(QString *error);
+    bool writePending(QString *error);
     bool writeChunk(const std::vector<std::pair<RowKey, RowValue>> &rows, qsizetype begin,
                     qsizetype end, QString *error);
     void noteDropped(qint64 n);
@@ -105,23 +113,17 @@ struct ViolationLog::Impl
     Options options;
     CounterFamily &dropped;
 
-    // Shared between record()/flush() and the writer, under `mutex`.
-    mutable std::mutex mutex;
-    std::condition_variable wake;    // the writer waits on it
-    std::condition_variable served;  // flush() waits on it
+    WriterThread writer;  // "db-violations"
+
+    // Shared between record()/flush() and the writer, under writer.mutex().
     Rows live;
     qint64 overflow = 0;  // denials refused by the bound since the writer last looked
     qint64 held = 0;      // distinct rows in live + pending
-    quint64 flushRequested = 0;
-    quint64 flushServed = 0;
-    bool lastWriteOk = true;
-    QString lastError;
-    bool stopping = false;
     std::atomic<qint64> droppedTotal{0};
 
     // The writer thread's own.
-    std::unique_ptr<QThread> thread;
-    std::unique_ptr<DatabaseConnection> conn;
+    Rows takenLive;                          // this cycle's, from live
+    qint64 refused = 0;                      // this cycle's, from overflow
     std::optional<QSqlQuery> fullStatement;  // kRowsPerStatement rows, kept prepared
     Rows pending;                            // taken from live, not yet written
     bool failing = false;
@@ -132,19 +134,12 @@ struct ViolationLog::Impl
 ViolationLog::ViolationLog(const DatabaseUrl &url, Options options, MetricsRegistry &metrics)
     : d(std::make_unique<Impl>(url, std::move(options), metrics))
 {
-    d->thread.reset(QThread::create([impl = d.get()] { impl->run(); }));
-    d->thread->setObjectName(QStringLiteral("db-violations"));
-    d->thread->start();
+    d->writer.start();
 }
 
 ViolationLog::~ViolationLog()
 {
-    {
-        std::lock_guard lock(d->mutex);
-        d->stopping = true;
-    }
-    d->wake.notify_one();
-    d->thread->wait();
+    d->writer.stop();
 }
 
 QString ViolationLog::minuteText(qint64 epochMinute)
@@ -157,7 +152,7 @@ void ViolationLog::record(const Violation &v)
 {
     const qint64 atMs = v.atMs > 0 ? v.atMs : QDateTime::currentMSecsSinceEpoch();
     RowKey key{atMs / 60'000, v.userId, v.keyId, v.limitName, v.route, v.shadow};
-    std::lock_guard lock(d->mutex);
+    std::lock_guard lock(d->writer.mutex());
     auto it = d->live.find(key);
     if (it != d->live.end()) {
         it->count += v.count;
@@ -175,24 +170,17 @@ void ViolationLog::record(const Violation &v)
 
 bool ViolationLog::flush(QString *error)
 {
-    std::unique_lock lock(d->mutex);
+    std::unique_lock lock(d->writer.mutex());
     if (d->live.isEmpty() && d->held == 0 && d->overflow == 0)
         return true;
-    const quint64 request = ++d->flushRequested;
-    d->wake.notify_one();
     // One write attempt: it succeeds, or fails and says why; never waits for a database that
     // stays down.
-    d->served.wait(lock, [&] { return d->flushServed >= request; });
-    if (d->lastWriteOk)
-        return true;
-    if (error)
-        *error = d->lastError;
-    return false;
+    return d->writer.flushAndWait(lock, error);
 }
 
 qint64 ViolationLog::heldEntries() const
 {
-    std::lock_guard lock(d->mutex);
+    std::lock_guard lock(d->writer.mutex());
     return d->held;
 }
 
@@ -203,48 +191,38 @@ qint64 ViolationLog::droppedCount() const
 
 // ---- the writer thread ----
 
-void ViolationLog::Impl::run()
+void ViolationLog::Impl::started()
 {
-    conn = std::make_unique<DatabaseConnection>(url, QStringLiteral("ledger"));
-    conn->setQueryObserver(options.queryObserver);
     qCDebug(lcLedger).noquote() << "violations writer started on" << url.redacted();
+}
 
-    std::unique_lock lock(mutex);
-    for (;;) {
-        auto due = [this] { return stopping || flushRequested > flushServed; };
-        if (!due())
-            wake.wait_for(lock, std::chrono::milliseconds(options.flushIntervalMs), due);
-        const bool stop = stopping;
-        const quint64 request = flushRequested;
-        Rows taken;
-        taken.swap(live);
-        const qint64 refused = std::exchange(overflow, 0);
-        lock.unlock();
+void ViolationLog::Impl::take()
+{
+    takenLive.swap(live);
+    refused = std::exchange(overflow, 0);
+}
 
-        const qint64 lost = mergeLive(taken) + refused;
-        noteDropped(lost);
-        QString error;
-        bool ok = true;
-        if (!pending.isEmpty()) {
-            const bool wasOpen = conn->isOpen();
-            ok = write(&error);
-            // A stale connection (restarted database) gets one more try at once on a fresh one,
-            // and so does the last write at shutdown.
-            if (!ok && (wasOpen || stop))
-                ok = write(&error);
-        }
-        noteResult(ok, error);
+bool ViolationLog::Impl::write(bool stop, QString *error)
+{
+    const qint64 lost = mergeLive(takenLive) + refused;
+    takenLive.clear();
+    noteDropped(lost);
+    // A stale connection (restarted database) gets one more try at once on a fresh one, and so
+    // does the last write at shutdown.
+    const bool ok =
+        pending.isEmpty() || writer.attempt(
+                                 stop, [this](QString *e) { return writePending(e); }, error);
+    noteResult(ok, *error);
+    return ok;
+}
 
-        lock.lock();
-        held = live.size() + pending.size();
-        flushServed = request;
-        lastWriteOk = ok;
-        lastError = ok ? QString() : error;
-        served.notify_all();
-        if (stop)
-            break;
-    }
-    lock.unlock();
+void ViolationLog::Impl::record(bool)
+{
+    held = live.size() + pending.size();
+}
+
+void ViolationLog::Impl::finished()
+{
     qint64 unwritten = 0;
     for (const RowValue &v : std::as_const(pending))
         unwritten += v.count;
@@ -254,12 +232,11 @@ void ViolationLog::Impl::run()
         qCCritical(lcLedger).noquote() << unwritten
                                        << "rate-limit violations could not be written at "
                                           "shutdown and are lost:"
-                                       << lastError;
+                                       << writer.lastError();
     }
     pending.clear();
+    // Before the connection, which the writer thread closes next.
     fullStatement.reset();
-    conn->close();
-    conn.reset();
 }
 
 qint64 ViolationLog::Impl::mergeLive(Rows &taken)
@@ -326,9 +303,9 @@ void ViolationLog::Impl::noteResult(bool ok, const QString &error)
     }
 }
 
-bool ViolationLog::Impl::write(QString *error)
+bool ViolationLog::Impl::writePending(QString *error)
 {
-    if (!conn->isOpen() && !conn->open(error))
+    if (!conn().isOpen() && !conn().open(error))
         return false;
     // Oldest minute first, so that ids follow time as closely as the writes allow.
     std::vector<std::pair<RowKey, RowValue>> rows;
@@ -339,19 +316,19 @@ bool ViolationLog::Impl::write(QString *error)
         return std::tie(a.first.minute, a.first.keyId, a.first.limitName) <
                std::tie(b.first.minute, b.first.keyId, b.first.limitName);
     });
-    bool ok = conn->beginTransaction(error);
+    bool ok = conn().beginTransaction(error);
     for (qsizetype chunk = 0; ok && chunk < qsizetype(rows.size()); chunk += kRowsPerStatement) {
         const qsizetype end = std::min(qsizetype(rows.size()), chunk + kRowsPerStatement);
         ok = writeChunk(rows, chunk, end, error);
     }
     if (ok)
-        ok = conn->commit(error);
+        ok = conn().commit(error);
     if (!ok) {
-        if (conn->isOpen())
-            conn->rollback(nullptr);
+        if (conn().isOpen())
+            conn().rollback(nullptr);
         // A fresh connection for the retry: after a server restart the old one never recovers.
         fullStatement.reset();
-        conn->close();
+        conn().close();
         return false;
     }
     pending.clear();
@@ -372,16 +349,16 @@ bool ViolationLog::Impl::writeChunk(const std::vector<std::pair<RowKey, RowValue
     const int n = int(end - begin);
     if (n == kRowsPerStatement) {
         if (!fullStatement) {
-            fullStatement = conn->prepare(upsertSql(n), error);
+            fullStatement = conn().prepare(upsertSql(n), error);
             if (!fullStatement)
                 return false;
         }
-        const bool ok = conn->execPrepared(*fullStatement, values, error);
+        const bool ok = conn().execPrepared(*fullStatement, values, error);
         fullStatement->finish();
         return ok;
     }
-    std::optional<QSqlQuery> q = conn->prepare(upsertSql(n), error);
-    return q && conn->execPrepared(*q, values, error);
+    std::optional<QSqlQuery> q = conn().prepare(upsertSql(n), error);
+    return q && conn().execPrepared(*q, values, error);
 }
 
 }  // namespace sluice
