@@ -136,6 +136,7 @@ public:
             while (q->next())
                 tables << q->value(0).toString();
         }
+        tables.sort();  // the catalogs list tables in no fixed order
         QString dump;
         for (const QString &table : std::as_const(tables)) {
             auto q = conn.query(QStringLiteral("SELECT * FROM %1").arg(table), {}, &error);

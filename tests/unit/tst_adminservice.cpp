@@ -1227,7 +1227,10 @@ void TestAdminService::plaintextKeyIsNeverStored()
 
     const QString dump = IdentityTestDatabases::dumpAllTables(*db);
     QVERIFY2(dump.contains("[api_keys]") && dump.contains("[audit_log]"), qPrintable(dump));
-    const QString audit = dump.mid(dump.indexOf("[audit_log]"));
+    // The audit log's section only: up to the next table's "[name]" line.
+    const qsizetype auditAt = dump.indexOf("[audit_log]");
+    const qsizetype afterAudit = dump.indexOf("\n[", auditAt + 1);
+    const QString audit = dump.mid(auditAt, afterAudit < 0 ? -1 : afterAudit - auditAt);
     for (const QString &key : std::as_const(plaintexts)) {
         QVERIFY2(!dump.contains(key), "plaintext key found in a table");
         QVERIFY(!dump.contains(key.mid(10)));  // not even its random part
