@@ -51,6 +51,12 @@ QByteArray rfc3339(qint64 epochUs)
         .toLatin1();
 }
 
+// A string literal as a QByteArray that wraps it: no allocation, no copy.
+QByteArray literal(const char *text)
+{
+    return QByteArray::fromRawData(text, qstrlen(text));
+}
+
 void setFamilyHeaders(HttpHeaders &h, const LimitDecision &d, ApiFamily family, bool tokens)
 {
     const int i = d.closestOf(tokens);
@@ -58,29 +64,27 @@ void setFamilyHeaders(HttpHeaders &h, const LimitDecision &d, ApiFamily family, 
         return;
     const LimitStatus &st = d.statuses[size_t(i)];
     const LimitRule &rule = d.rules[size_t(st.rule)];
-    // add, not set: apply() removed every rate-limit header first. The names are literals
-    // (static data, no allocation).
-    if (family == ApiFamily::OpenAI) {
-        h.add(tokens ? QByteArrayLiteral("x-ratelimit-limit-tokens")
-                     : QByteArrayLiteral("x-ratelimit-limit-requests"),
-              number(rule.quota()));
-        h.add(tokens ? QByteArrayLiteral("x-ratelimit-remaining-tokens")
-                     : QByteArrayLiteral("x-ratelimit-remaining-requests"),
-              number(st.remaining));
-        h.add(tokens ? QByteArrayLiteral("x-ratelimit-reset-tokens")
-                     : QByteArrayLiteral("x-ratelimit-reset-requests"),
-              RateLimitHeaders::openAiDuration(st.resetUs));
-    } else {
-        h.add(tokens ? QByteArrayLiteral("anthropic-ratelimit-tokens-limit")
-                     : QByteArrayLiteral("anthropic-ratelimit-requests-limit"),
-              number(rule.quota()));
-        h.add(tokens ? QByteArrayLiteral("anthropic-ratelimit-tokens-remaining")
-                     : QByteArrayLiteral("anthropic-ratelimit-requests-remaining"),
-              number(st.remaining));
-        h.add(tokens ? QByteArrayLiteral("anthropic-ratelimit-tokens-reset")
-                     : QByteArrayLiteral("anthropic-ratelimit-requests-reset"),
-              rfc3339(d.nowUs + st.resetUs));
-    }
+    // Each family's three names for requests and for tokens.
+    struct Names
+    {
+        const char *limit, *remaining, *reset;
+    };
+    static constexpr Names kOpenAi[2] = {
+        {"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+         "x-ratelimit-reset-requests"},
+        {"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"}};
+    static constexpr Names kAnthropic[2] = {
+        {"anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining",
+         "anthropic-ratelimit-requests-reset"},
+        {"anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining",
+         "anthropic-ratelimit-tokens-reset"}};
+    const bool openAi = family == ApiFamily::OpenAI;
+    const Names &n = (openAi ? kOpenAi : kAnthropic)[tokens ? 1 : 0];
+    // add, not set: apply() removed every rate-limit header first.
+    h.add(literal(n.limit), number(rule.quota()));
+    h.add(literal(n.remaining), number(st.remaining));
+    h.add(literal(n.reset),
+          openAi ? RateLimitHeaders::openAiDuration(st.resetUs) : rfc3339(d.nowUs + st.resetUs));
 }
 
 QByteArray describe(const LimitRule &rule)
@@ -174,9 +178,7 @@ void RateLimitHeaders::apply(HttpHeaders &h, const LimitDecision &d, ApiFamily f
     h.add(QByteArrayLiteral("X-RateLimit-Remaining"), number(st.remaining));
     h.add(QByteArrayLiteral("X-RateLimit-Reset"),
           QByteArray::number(ceilSeconds(d.nowUs + st.resetUs)));
-    // typeName() is a string literal: wrap it, do not copy it.
-    h.add(QByteArrayLiteral("X-RateLimit-Type"),
-          QByteArray::fromRawData(rule.typeName(), qstrlen(rule.typeName())));
+    h.add(QByteArrayLiteral("X-RateLimit-Type"), literal(rule.typeName()));
 
     double monthly = -1;
     QByteArray policy;
