@@ -11,6 +11,14 @@ QString fixtureDir()
         QStringLiteral("SLUICE_TEST_FIXTURE_DIR"));
 }
 
+bool writeTextFile(const QString &path, const QByteArray &text, bool append)
+{
+    QFile file(path);
+    if (!file.open(append ? QIODevice::Append : QIODevice::WriteOnly))
+        return false;
+    return file.write(text) == text.size();
+}
+
 QString postgresUrl(QString *whyMissing)
 {
     const QString env = qEnvironmentVariable("SLUICE_TEST_PG_URL");

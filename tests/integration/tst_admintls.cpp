@@ -6,6 +6,7 @@
 #include "GatewayProcess.h"
 #include "HttpTestClient.h"
 #include "MockUpstream.h"
+#include "TestFixtures.h"
 
 #include <QEventLoop>
 #include <QFile>
@@ -219,10 +220,7 @@ void TestAdminTls::refusesBadSettings_data()
                         QStringLiteral("-aes256"), QStringLiteral("-passout"),
                         QStringLiteral("pass:secret"), QStringLiteral("-out"), encrypted}));
     const QString notPem = dir + QStringLiteral("/not-pem.txt");
-    QFile f(notPem);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write("not a certificate\n");
-    f.close();
+    QVERIFY(writeTextFile(notPem, "not a certificate\n"));
     auto tlsArgs = [](const QString &cert, const QString &key) {
         return QStringList{QStringLiteral("--admin-listen=*:0"),
                            QStringLiteral("--admin-tls-certificate"), cert,

@@ -181,14 +181,13 @@ private slots:
         m_mock = std::make_unique<MockUpstream>();
         QVERIFY2(m_mock->start(), m_mock->why());
         m_ini = m_dir->path() + QStringLiteral("/gateway.ini");
-        QFile ini(m_ini);
-        QVERIFY(ini.open(QIODevice::WriteOnly));
-        ini.write(QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n"
-                                 "api_key = sk-upstream-openai\nmodels = \"gpt-*\"\n\n"
-                                 "[upstream.anthropic]\nkind = anthropic\nbase_url = %2\n"
-                                 "api_key = sk-upstream-anthropic\nmodels = \"claude-*\"\n")
-                      .arg(m_mock->openAiBaseUrl(), m_mock->baseUrl())
-                      .toUtf8());
+        QVERIFY(writeTextFile(
+            m_ini, QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n"
+                                  "api_key = sk-upstream-openai\nmodels = \"gpt-*\"\n\n"
+                                  "[upstream.anthropic]\nkind = anthropic\nbase_url = %2\n"
+                                  "api_key = sk-upstream-anthropic\nmodels = \"claude-*\"\n")
+                       .arg(m_mock->openAiBaseUrl(), m_mock->baseUrl())
+                       .toUtf8()));
     }
 
     void cleanup()

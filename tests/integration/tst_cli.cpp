@@ -835,12 +835,10 @@ void TestCli::dbFlagAnywhereAndEnvironment()
     // --db before the command, --config with its own [storage] db, and SLUICE_DB.
     CLI_OK(cli({"--db", m_db, "users", "add", "early"}, false));
     CLI_OK(cli({"users", "--db", m_db, "add", "middle"}, false));
-    QFile ini(m_dir->path() + QStringLiteral("/sluice.ini"));
-    QVERIFY(ini.open(QIODevice::WriteOnly));
-    ini.write("[storage]\ndb = " + m_db.toUtf8() + "\n");
-    ini.close();
-    CLI_OK(cli({"users", "add", "fromini", "--config", ini.fileName()}, false));
-    const CliResult r = cli({"users", "list", "--json", "--config", ini.fileName()}, false);
+    const QString ini = m_dir->path() + QStringLiteral("/sluice.ini");
+    QVERIFY(writeTextFile(ini, "[storage]\ndb = " + m_db.toUtf8() + "\n"));
+    CLI_OK(cli({"users", "add", "fromini", "--config", ini}, false));
+    const CliResult r = cli({"users", "list", "--json", "--config", ini}, false);
     CLI_OK(r);
     for (const char *name : {"early", "middle", "fromini"})
         QVERIFY2(!findByName(r.json().toArray(), QLatin1String(name)).isEmpty(), name);

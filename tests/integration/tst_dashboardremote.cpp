@@ -7,6 +7,7 @@
 #include "GatewayProcess.h"
 #include "MockUpstream.h"
 #include "RemoteDashboardSource.h"
+#include "TestFixtures.h"
 
 #include <QDir>
 #include <QFile>
@@ -88,13 +89,11 @@ private slots:
         QVERIFY(m_dir.isValid());
         QVERIFY2(m_mock.start(), m_mock.why().constData());
         m_ini = m_dir.filePath(QStringLiteral("gateway.ini"));
-        QFile ini(m_ini);
-        QVERIFY(ini.open(QIODevice::WriteOnly));
-        ini.write(
+        QVERIFY(writeTextFile(
+            m_ini,
             QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\nmodels = gpt-*\n")
                 .arg(m_mock.openAiBaseUrl())
-                .toUtf8());
-        ini.close();
+                .toUtf8()));
         QString out;
         QCOMPARE(runSluice(QStringList{QStringLiteral("keys"), QStringLiteral("create"),
                                        QStringLiteral("--user"), QStringLiteral("alice"),

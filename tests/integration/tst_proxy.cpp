@@ -430,11 +430,7 @@ class TestProxy : public QObject
             site.db = site.pg->url();
         }
         site.ini = site.dir->filePath(QStringLiteral("gateway.ini"));
-        QFile ini(site.ini);
-        if (!ini.open(QIODevice::WriteOnly))
-            return false;
-        ini.write(iniText.toUtf8());
-        return true;
+        return writeTextFile(site.ini, iniText.toUtf8());
     }
 
     static Key createKey(const Site &site, const QString &user, const QStringList &extra = {})

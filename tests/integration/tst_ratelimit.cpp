@@ -5,6 +5,7 @@
 #include "GatewayProcess.h"
 #include "MockUpstream.h"
 #include "ProcessRun.h"
+#include "TestFixtures.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -149,25 +150,23 @@ private slots:
         QVERIFY(m_dir.isValid());
         QVERIFY2(m_mock.start(), m_mock.why().constData());
         m_ini = m_dir.filePath(QStringLiteral("gateway.ini"));
-        QFile ini(m_ini);
-        QVERIFY(ini.open(QIODevice::WriteOnly));
         // Upstream protection: "capped" may take 3 requests a minute; "primary" and "backup"
         // (same mock, told apart by their provider keys) serve gpt-rest-*, "lone" gpt-lone-*.
-        ini.write(QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n"
-                                 "models = gpt-4o*, text-*\n\n"
-                                 "[upstream.anthropic]\nkind = anthropic\nbase_url = %2\n\n"
-                                 "[upstream.capped]\nbase_url = %1\napi_key = sk-capped\n"
-                                 "models = gpt-capped-*\nrequests_per_minute = 3\n\n"
-                                 "[upstream.primary]\nbase_url = %1\napi_key = sk-primary\n"
-                                 "models = gpt-rest-*\npriority = 1\n\n"
-                                 "[upstream.backup]\nbase_url = %1\napi_key = sk-backup\n"
-                                 "models = gpt-rest-*\npriority = 2\n\n"
-                                 "[upstream.lone]\nbase_url = %1\napi_key = sk-lone\n"
-                                 "models = gpt-lone-*\n\n"
-                                 "[cost]\nembeddings = 0.5\ncount_tokens = 0\n")
-                      .arg(m_mock.openAiBaseUrl(), m_mock.baseUrl())
-                      .toUtf8());
-        ini.close();
+        QVERIFY(writeTextFile(
+            m_ini, QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n"
+                                  "models = gpt-4o*, text-*\n\n"
+                                  "[upstream.anthropic]\nkind = anthropic\nbase_url = %2\n\n"
+                                  "[upstream.capped]\nbase_url = %1\napi_key = sk-capped\n"
+                                  "models = gpt-capped-*\nrequests_per_minute = 3\n\n"
+                                  "[upstream.primary]\nbase_url = %1\napi_key = sk-primary\n"
+                                  "models = gpt-rest-*\npriority = 1\n\n"
+                                  "[upstream.backup]\nbase_url = %1\napi_key = sk-backup\n"
+                                  "models = gpt-rest-*\npriority = 2\n\n"
+                                  "[upstream.lone]\nbase_url = %1\napi_key = sk-lone\n"
+                                  "models = gpt-lone-*\n\n"
+                                  "[cost]\nembeddings = 0.5\ncount_tokens = 0\n")
+                       .arg(m_mock.openAiBaseUrl(), m_mock.baseUrl())
+                       .toUtf8()));
         // The built-in tiers limit users too (free: 100 requests/min): make the user side
         // roomy so that the key's limits are the ones under test, unless a test says otherwise.
         const QJsonObject tier =
@@ -638,10 +637,8 @@ private slots:
     // violations log still holds), and the admin API reads them back.
     void violationsAreRecorded()
     {
-        QFile ini(m_ini);
-        QVERIFY(ini.open(QIODevice::Append));
-        ini.write("\n[admin]\nadmin_token = ratelimit-test-admin-token\n");
-        ini.close();
+        QVERIFY(
+            writeTextFile(m_ini, "\n[admin]\nadmin_token = ratelimit-test-admin-token\n", true));
         m_gw->terminate();
         QVERIFY(m_gw->waitForExit(10000));
         QVERIFY(m_gw->exitedWith(0));

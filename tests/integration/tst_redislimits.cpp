@@ -147,16 +147,14 @@ private slots:
         m_pg = std::make_unique<PgTestDatabase>(fixture, QStringLiteral("sluice_redis"));
         QVERIFY2(m_pg->create(&why), qPrintable(why));
         m_ini = m_dir.filePath(QStringLiteral("gateway.ini"));
-        QFile ini(m_ini);
-        QVERIFY(ini.open(QIODevice::WriteOnly));
         // "capped" (gpt-capped-*) is a provider key with 4 requests a minute, shared by all.
-        ini.write(QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n"
-                                 "models = gpt-4o*\n\n"
-                                 "[upstream.capped]\nbase_url = %1\napi_key = sk-capped\n"
-                                 "models = gpt-capped-*\nrequests_per_minute = 4\n")
-                      .arg(m_mock.openAiBaseUrl())
-                      .toUtf8());
-        ini.close();
+        QVERIFY(writeTextFile(
+            m_ini, QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\n"
+                                  "models = gpt-4o*\n\n"
+                                  "[upstream.capped]\nbase_url = %1\napi_key = sk-capped\n"
+                                  "models = gpt-capped-*\nrequests_per_minute = 4\n")
+                       .arg(m_mock.openAiBaseUrl())
+                       .toUtf8()));
         // Roomy user limits, so that the keys' own limits are the ones under test.
         QVERIFY(!cli({QStringLiteral("tiers"), QStringLiteral("set"), QStringLiteral("free"),
                       QStringLiteral("--rps"), QStringLiteral("1000"), QStringLiteral("--burst"),
