@@ -73,17 +73,25 @@ void LimitEventsModel::setNames(const QHash<qint64, QString> &users,
         emit dataChanged(index(0), index(int(m_rows.size()) - 1), {WhoRole, Qt::DisplayRole});
 }
 
+// What violations and alerts have alike: who, which limit, and when (`atField`).
+LimitEventsModel::Row LimitEventsModel::rowOf(const QString &kind, const QJsonObject &o,
+                                              QLatin1String atField)
+{
+    Row r;
+    r.kind = kind;
+    r.at = o.value(atField).toString();
+    r.userId = o.value(QLatin1String("user_id")).toInteger();
+    r.keyId = o.value(QLatin1String("key_id")).toInteger();
+    r.limitName = o.value(QLatin1String("limit_name")).toString();
+    return r;
+}
+
 void LimitEventsModel::rebuild()
 {
     QList<Row> rows;
     for (const QJsonValue &v : std::as_const(m_violations)) {
         const QJsonObject o = v.toObject();
-        Row r;
-        r.kind = QStringLiteral("violation");
-        r.at = o.value(QLatin1String("minute")).toString();
-        r.userId = o.value(QLatin1String("user_id")).toInteger();
-        r.keyId = o.value(QLatin1String("key_id")).toInteger();
-        r.limitName = o.value(QLatin1String("limit_name")).toString();
+        Row r = rowOf(QStringLiteral("violation"), o, QLatin1String("minute"));
         r.shadow = o.value(QLatin1String("shadow")).toBool();
         const qint64 n = o.value(QLatin1String("count")).toInteger();
         r.detail =
@@ -95,12 +103,7 @@ void LimitEventsModel::rebuild()
     }
     for (const QJsonValue &v : std::as_const(m_alerts)) {
         const QJsonObject o = v.toObject();
-        Row r;
-        r.kind = QStringLiteral("alert");
-        r.at = o.value(QLatin1String("at")).toString();
-        r.userId = o.value(QLatin1String("user_id")).toInteger();
-        r.keyId = o.value(QLatin1String("key_id")).toInteger();
-        r.limitName = o.value(QLatin1String("limit_name")).toString();
+        Row r = rowOf(QStringLiteral("alert"), o, QLatin1String("at"));
         r.detail = QStringLiteral("%1 % of %2 (%3 used) in %4")
                        .arg(o.value(QLatin1String("threshold_percent")).toInt())
                        .arg(Formatter::count(o.value(QLatin1String("limit")).toDouble()),

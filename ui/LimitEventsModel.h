@@ -52,6 +52,7 @@ private:
         bool shadow = false;
         bool operator==(const Row &) const = default;
     };
+    static Row rowOf(const QString &kind, const QJsonObject &o, QLatin1String atField);
     void rebuild();
 
     QJsonArray m_violations;
