@@ -41,13 +41,12 @@ QVariantMap LimitJson::toMap(const LimitOverrides &limits)
 
 QVariantMap LimitJson::toMap(const EffectiveLimits &e)
 {
-    return {{QStringLiteral("requests_per_second"), e.requestsPerSecond},
-            {QStringLiteral("burst"), double(e.burst)},
-            {QStringLiteral("requests_per_minute"), double(e.requestsPerMinute)},
-            {QStringLiteral("tokens_per_minute"), double(e.tokensPerMinute)},
-            {QStringLiteral("monthly_requests"), double(e.monthlyRequests)},
-            {QStringLiteral("monthly_tokens"), double(e.monthlyTokens)},
-            {QStringLiteral("concurrent_requests"), double(e.concurrentRequests)}};
+    // The admin API's names for the fields (IdentityJson), each value as a double.
+    QVariantMap map;
+    const QJsonObject json = IdentityJson::toJson(e);
+    for (auto it = json.begin(); it != json.end(); ++it)
+        map.insert(it.key(), it.value().toDouble());
+    return map;
 }
 
 QJsonValue LimitJson::valueForText(const QString &field, const QString &text)
