@@ -41,6 +41,13 @@ public:
     QString baseUrl() const;
     // baseUrl() + "/v1": OpenAI's base_url form.
     QString openAiBaseUrl() const { return baseUrl() + QStringLiteral("/v1"); }
+    // An [upstream.openai] INI section that sends the models matching `models` here.
+    QByteArray openAiUpstreamIni(const QString &models) const
+    {
+        return QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\nmodels = %2\n")
+            .arg(openAiBaseUrl(), models)
+            .toUtf8();
+    }
 
     // What the mock received, oldest first (the last `limit`, all with 0), each
     // {seq, time_ms, method, path, version, headers: {lower-case name: value},

@@ -89,11 +89,7 @@ private slots:
         QVERIFY(m_dir.isValid());
         QVERIFY2(m_mock.start(), m_mock.why().constData());
         m_ini = m_dir.filePath(QStringLiteral("gateway.ini"));
-        QVERIFY(writeTextFile(
-            m_ini,
-            QStringLiteral("[upstream.openai]\nkind = openai\nbase_url = %1\nmodels = gpt-*\n")
-                .arg(m_mock.openAiBaseUrl())
-                .toUtf8()));
+        QVERIFY(writeTextFile(m_ini, m_mock.openAiUpstreamIni(QStringLiteral("gpt-*"))));
         QString out;
         QCOMPARE(runSluice(QStringList{QStringLiteral("keys"), QStringLiteral("create"),
                                        QStringLiteral("--user"), QStringLiteral("alice"),
