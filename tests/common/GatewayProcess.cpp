@@ -1,6 +1,7 @@
 #include "GatewayProcess.h"
 
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QJsonDocument>
 #include <QTcpServer>
@@ -42,10 +43,36 @@ QProcessEnvironment GatewayProcess::cleanEnvironment()
     return env;
 }
 
+QProcessEnvironment GatewayProcess::dashboardEnvironment(const QString &configHome)
+{
+    QProcessEnvironment env = cleanEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    env.insert(QStringLiteral("SLUICE_DASHBOARD_DRIVER"), QStringLiteral("stdin"));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), configHome);
+    env.remove(QStringLiteral("DISPLAY"));
+    env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+    return env;
+}
+
+QString GatewayProcess::driverCommand(const QByteArray &line, int timeoutMs)
+{
+    writeInput(line + '\n');
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < timeoutMs) {
+        const QStringList replies = output().split(u'\n').filter(QStringLiteral("driver: "));
+        if (replies.size() > m_driverReplies)
+            return replies.at(m_driverReplies++).section(QStringLiteral("driver: "), 1);
+        QTest::qWait(50);
+    }
+    return QStringLiteral("timeout waiting for: ") + QString::fromUtf8(line);
+}
+
 bool GatewayProcess::start(const QStringList &arguments, int timeoutMs)
 {
     m_log.clear();
     m_output.clear();
+    m_driverReplies = 0;
     m_host.clear();
     m_port = 0;
     m_error.clear();

@@ -38,6 +38,10 @@ public:
     // The system environment without any SLUICE_* variable, so the caller's shell cannot leak
     // settings into a test. Add to it and pass it to setEnvironment().
     static QProcessEnvironment cleanEnvironment();
+    // cleanEnvironment() for the dashboard offscreen, driven through its test driver (commands
+    // on standard input, see driverCommand()), with its settings under `configHome` and no
+    // DISPLAY or WAYLAND_DISPLAY.
+    static QProcessEnvironment dashboardEnvironment(const QString &configHome);
 
     void setEnvironment(const QProcessEnvironment &env) { m_env = env; }
     void setWorkingDirectory(const QString &dir) { m_workingDirectory = dir; }
@@ -62,6 +66,9 @@ public:
     // child reads end of file at once). The dashboard's test driver reads commands there.
     void setWritableInput(bool writable) { m_writableInput = writable; }
     void writeInput(const QByteArray &bytes) { m_process.write(bytes); }
+    // Sends one command to the dashboard's test driver and returns its answer line without the
+    // "driver: " prefix ("ok ..." / "error ..."), or "timeout waiting for: LINE".
+    QString driverCommand(const QByteArray &line, int timeoutMs = 15000);
 
     // SIGTERM (a graceful drain); kill() is SIGKILL.
     void terminate();
@@ -93,6 +100,7 @@ private:
     QString m_workingDirectory;
     bool m_merged = false;
     bool m_writableInput = false;
+    int m_driverReplies = 0;  // driver answers already returned by driverCommand()
     QByteArray m_log;
     QByteArray m_output;
     QString m_host;

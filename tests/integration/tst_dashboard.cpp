@@ -43,7 +43,6 @@ class TestDashboard : public QObject
     std::unique_ptr<GatewayProcess> m_gw;
     QByteArray m_key;
     QString m_prefix;
-    int m_replies = 0;
 
     QStringList siteArgs() const
     {
@@ -52,20 +51,9 @@ class TestDashboard : public QObject
 
     QJsonObject cli(const QStringList &args) { return runCliJson(kBinary, args + siteArgs()); }
 
-    // Sends one driver command and returns its answer line ("ok ..." / "error ...").
     QString command(const QByteArray &line, int timeoutMs = 15000)
     {
-        m_gw->writeInput(line + '\n');
-        QElapsedTimer clock;
-        clock.start();
-        while (clock.elapsed() < timeoutMs) {
-            const QStringList replies =
-                m_gw->output().split(u'\n').filter(QStringLiteral("driver: "));
-            if (replies.size() > m_replies)
-                return replies.at(m_replies++).section(QStringLiteral("driver: "), 1);
-            QTest::qWait(50);
-        }
-        return QStringLiteral("timeout waiting for: ") + QString::fromUtf8(line);
+        return m_gw->driverCommand(line, timeoutMs);
     }
 
     QJsonObject dump()
@@ -114,13 +102,8 @@ private slots:
         QVERIFY(!m_key.isEmpty());
 
         m_gw = std::make_unique<GatewayProcess>(kBinary);
-        QProcessEnvironment env = GatewayProcess::cleanEnvironment();
-        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
-        env.insert(QStringLiteral("SLUICE_DASHBOARD_DRIVER"), QStringLiteral("stdin"));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
-        env.remove(QStringLiteral("DISPLAY"));
-        env.remove(QStringLiteral("WAYLAND_DISPLAY"));
-        m_gw->setEnvironment(env);
+        m_gw->setEnvironment(
+            GatewayProcess::dashboardEnvironment(m_dir.filePath(QStringLiteral("config"))));
         m_gw->setWritableInput(true);
         QVERIFY2(
             m_gw->start(QStringList{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),

@@ -55,6 +55,15 @@ class TestDashboardRemote : public QObject
         return {QStringLiteral("--data-dir"), m_dir.path(), QStringLiteral("--config"), m_ini};
     }
 
+    // The dashboard offscreen under the test driver, with the remote gateway's admin token.
+    QProcessEnvironment dashboardEnvironment() const
+    {
+        QProcessEnvironment env =
+            GatewayProcess::dashboardEnvironment(m_dir.filePath(QStringLiteral("config")));
+        env.insert(QStringLiteral("SLUICE_ADMIN_TOKEN"), QString::fromLatin1(kToken));
+        return env;
+    }
+
     QUrl adminUrl() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_adminPort)); }
 
     HttpReply chatReply()
@@ -347,34 +356,14 @@ private slots:
             qEnvironmentVariable("SLUICE_SCREENSHOT_DIR", m_dir.filePath(QStringLiteral("shots")));
         QVERIFY(QDir().mkpath(shots));
         GatewayProcess dashboard(kBinary);
-        QProcessEnvironment env = GatewayProcess::cleanEnvironment();
-        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
-        env.insert(QStringLiteral("SLUICE_DASHBOARD_DRIVER"), QStringLiteral("stdin"));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
-        env.insert(QStringLiteral("SLUICE_ADMIN_TOKEN"), QString::fromLatin1(kToken));
-        env.remove(QStringLiteral("DISPLAY"));
-        env.remove(QStringLiteral("WAYLAND_DISPLAY"));
-        dashboard.setEnvironment(env);
+        dashboard.setEnvironment(dashboardEnvironment());
         dashboard.setWritableInput(true);
         QVERIFY2(dashboard.start({QStringLiteral("--connect"), adminUrl().toString()}),
                  dashboard.why());
         QVERIFY2(dashboard.waitForLog(QRegularExpression(QStringLiteral("dashboard open")),
                                       kStartTimeoutMs),
                  dashboard.why());
-        int replies = 0;
-        auto command = [&](const QByteArray &line) {
-            dashboard.writeInput(line + '\n');
-            QElapsedTimer clock;
-            clock.start();
-            while (clock.elapsed() < 15000) {
-                const QStringList lines =
-                    dashboard.output().split(u'\n').filter(QStringLiteral("driver: "));
-                if (lines.size() > replies)
-                    return lines.at(replies++).section(QStringLiteral("driver: "), 1);
-                QTest::qWait(50);
-            }
-            return QStringLiteral("timeout waiting for: ") + QString::fromUtf8(line);
-        };
+        auto command = [&](const QByteArray &line) { return dashboard.driverCommand(line); };
         QCOMPARE(command("page keys"), QStringLiteral("ok page keys"));
         QJsonObject state;
         QTRY_VERIFY_WITH_TIMEOUT(
@@ -508,14 +497,7 @@ private slots:
 
         // The real binary: --admin-ca makes --connect https:// work.
         GatewayProcess dashboard(kBinary);
-        QProcessEnvironment denv = GatewayProcess::cleanEnvironment();
-        denv.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
-        denv.insert(QStringLiteral("SLUICE_DASHBOARD_DRIVER"), QStringLiteral("stdin"));
-        denv.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
-        denv.insert(QStringLiteral("SLUICE_ADMIN_TOKEN"), QString::fromLatin1(kToken));
-        denv.remove(QStringLiteral("DISPLAY"));
-        denv.remove(QStringLiteral("WAYLAND_DISPLAY"));
-        dashboard.setEnvironment(denv);
+        dashboard.setEnvironment(dashboardEnvironment());
         dashboard.setWritableInput(true);
         QVERIFY2(dashboard.start({QStringLiteral("--connect"), url.toString(),
                                   QStringLiteral("--admin-ca"), cert}),
@@ -524,20 +506,9 @@ private slots:
                                       kStartTimeoutMs),
                  dashboard.why());
         QJsonObject state;
-        int replies = 0;
         QTRY_VERIFY_WITH_TIMEOUT(
             [&] {
-                dashboard.writeInput("dump\n");
-                QElapsedTimer clock;
-                clock.start();
-                QStringList lines;
-                while (clock.elapsed() < 5000 &&
-                       (lines = dashboard.output().split(u'\n').filter(QStringLiteral("driver: ")))
-                               .size() <= replies)
-                    QTest::qWait(50);
-                if (lines.size() <= replies)
-                    return false;
-                const QString answer = lines.at(replies++).section(QStringLiteral("driver: "), 1);
+                const QString answer = dashboard.driverCommand("dump", 5000);
                 state = QJsonDocument::fromJson(answer.mid(3).toUtf8()).object();
                 return !state.value(QLatin1String("overview"))
                             .toObject()
@@ -546,7 +517,7 @@ private slots:
                             .isEmpty();
             }(),
             15000);
-        dashboard.writeInput("quit\n");
+        QCOMPARE(dashboard.driverCommand("quit"), QStringLiteral("ok quit"));
         QVERIFY2(dashboard.waitForExit(15000) && dashboard.exitedWith(0), dashboard.why());
 
         // --admin-ca is refused where it cannot apply or holds no certificate.
