@@ -62,7 +62,6 @@ RemoteDashboardSource::~RemoteDashboardSource() = default;
 void RemoteDashboardSource::trustCertificates(const QList<QSslCertificate> &certificates)
 {
     m_tls.addCaCertificates(certificates);
-    m_extraTrust = true;
 }
 
 void RemoteDashboardSource::call(const QByteArray &verb, const QString &path,
@@ -82,8 +81,7 @@ void RemoteDashboardSource::call(const QByteArray &verb, const QString &path,
     QNetworkRequest request(url);
     request.setRawHeader("Authorization", m_authorization);
     request.setRawHeader("Accept", "application/json");
-    if (m_extraTrust)
-        request.setSslConfiguration(m_tls);
+    request.setSslConfiguration(m_tls);
     // The token goes to this server only: a redirect is an error, not followed.
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
                          QNetworkRequest::ManualRedirectPolicy);

@@ -78,8 +78,8 @@ private:
     void noteAlerts(const QJsonArray &alerts);
 
     QNetworkAccessManager m_network;
+    // The default configuration, plus trustCertificates()' CAs; used by every request.
     QSslConfiguration m_tls = QSslConfiguration::defaultConfiguration();
-    bool m_extraTrust = false;
     QUrl m_base;
     QByteArray m_authorization;
     int m_timeoutMs = 10000;
